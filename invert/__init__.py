@@ -1,0 +1,1 @@
+"""invrep: reconstruct images from their codes (Mahendran & Vedaldi, CVPR 2015)."""

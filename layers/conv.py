@@ -1,0 +1,134 @@
+"""2-D convolution (cross-correlation), with stride, asymmetric padding,
+groups and bias. Fully connected layers are convolutions whose kernel covers
+the whole input.
+
+Shapes
+    x (N, C, H, W), w (O, C/G, kh, kw), b (O,), y (N, O, Ho, Wo),
+    Ho = (H + pt + pb - kh) // sh + 1   (likewise Wo).
+
+Forward (g = o // (O/G) is the group of output channel o)
+    y[n,o,v,u] = b[o] + sum_{c,i,j} w[o,c,i,j] x~[n, g*C/G + c, v*sh + i, u*sw + j]
+    where x~ is x zero-padded by (pt, pb, pl, pr).
+
+Backward (dz/dy form)
+    dz/dx~[n, g*C/G + c, v*sh + i, u*sw + j] += sum_o w[o,c,i,j] dz/dy[n,o,v,u]
+    dz/dw[o,c,i,j] = sum_{n,v,u} dz/dy[n,o,v,u] x~[n, g*C/G + c, v*sh+i, u*sw+j]
+    dz/db[o]       = sum_{n,v,u} dz/dy[n,o,v,u]
+    and dz/dx is dz/dx~ with the padding cropped.
+
+Implementation: im2col. The windows of x~ are gathered into a matrix
+``cols`` (G, C/G*kh*kw, N*Ho*Wo) and each group is one matrix product, so the
+time goes to BLAS (or cuBLAS). Backward to the input is the transposed
+product followed by col2im, a loop over the kh*kw kernel offsets (never over
+pixels or images) adding each offset's slab into a strided slice of dz/dx~.
+
+Conventions: weights are (out, in/groups, kh, kw) as in Caffe and PyTorch;
+MatConvNet stores (kh, kw, in/groups, out) and Keras (kh, kw, in, out)
+(transpose with ``w.transpose(3, 2, 0, 1)``). Caffe's ``pad`` is symmetric;
+MatConvNet's [top bottom left right] is ours.
+"""
+from minigrad import backend
+from minigrad.layer import Layer
+
+from .windows import crop_padding, four, out_size, pad_nchw, two, window_view
+
+
+class Conv2d(Layer):
+    def __init__(self, w, b=None, stride=1, pad=0, groups=1, name=None):
+        super().__init__(name)
+        w = backend.asarray(w, getattr(w, "dtype", None) if _is_float(w) else None)
+        if w.ndim != 4:
+            raise ValueError(f"layer '{self.name}': weights must be (out, in/groups, "
+                             f"kh, kw), got shape {tuple(w.shape)}")
+        self.params["w"] = w
+        if b is not None:
+            b = backend.asarray(b, w.dtype)
+            if b.shape != (w.shape[0],):
+                raise ValueError(f"layer '{self.name}': bias shape {tuple(b.shape)} "
+                                 f"does not match {w.shape[0]} output channels")
+            self.params["b"] = b
+        self.stride, self.pad, self.groups = two(stride), four(pad), int(groups)
+        if w.shape[0] % self.groups:
+            raise ValueError(f"layer '{self.name}': {w.shape[0]} output channels do "
+                             f"not split into {self.groups} groups")
+        if min(self.stride) < 1 or min(self.pad) < 0 or self.groups < 1:
+            raise ValueError(f"layer '{self.name}': need stride >= 1, pad >= 0, "
+                             f"groups >= 1; got {self.stride}, {self.pad}, {self.groups}")
+
+    def geometry(self):
+        _, _, kh, kw = self.params["w"].shape
+        return (kh, kw, *self.stride, self.pad[0], self.pad[2])
+
+    def out_shape(self, in_shape):
+        self.check_rank(in_shape)
+        n, c, h, w = in_shape
+        o, cg, kh, kw = self.params["w"].shape
+        if c != cg * self.groups:
+            self.fail(f"input has {c} channels but the weights {tuple(self.params['w'].shape)} "
+                      f"with {self.groups} group(s) expect {cg * self.groups}")
+        t, b, l, r = self.pad
+        if h + t + b < kh or w + l + r < kw:
+            self.fail(f"kernel {kh}x{kw} is larger than the padded input "
+                      f"{h + t + b}x{w + l + r} (input {tuple(in_shape)}, pad {self.pad})")
+        return (n, o, out_size(h, kh, self.stride[0], t, b),
+                out_size(w, kw, self.stride[1], l, r))
+
+    # -- im2col ---------------------------------------------------------
+    def _cols(self, x, size):
+        """(G, C/G*kh*kw, N*Ho*Wo) matrix of input windows."""
+        n, c = x.shape[:2]
+        o, cg, kh, kw = self.params["w"].shape
+        g = self.groups
+        if (kh, kw) == (1, 1) and self.stride == (1, 1) and self.pad == (0, 0, 0, 0):
+            v = x.reshape(n, g, cg, 1, 1, *size)  # NOTE: no window copy needed
+        else:
+            v = window_view(pad_nchw(x, self.pad), (kh, kw), self.stride, size)
+            v = v.reshape(n, g, cg, kh, kw, *size)
+        return v.transpose(1, 2, 3, 4, 0, 5, 6).reshape(g, cg * kh * kw, -1)
+
+    def forward(self, x):
+        _, o, ho, wo = self.out_shape(x.shape)
+        xp = backend.get_array_module(x)
+        w = self.params["w"]
+        n, g = x.shape[0], self.groups
+        y = xp.matmul(w.reshape(g, o // g, -1), self._cols(x, (ho, wo)))
+        y = y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
+        if "b" in self.params:
+            y = y + self.params["b"].reshape(1, o, 1, 1)
+        self._x = x
+        return xp.ascontiguousarray(y)
+
+    def backward(self, dzdy):
+        x, w = self._x, self.params["w"]
+        xp = backend.get_array_module(dzdy)
+        n, c, h, wd = x.shape
+        o, cg, kh, kw = w.shape
+        g, (ho, wo) = self.groups, dzdy.shape[2:]
+        dy = dzdy.transpose(1, 0, 2, 3).reshape(g, o // g, n * ho * wo)
+        if self.param_grads:
+            self.grads["w"] = xp.matmul(dy, self._cols(x, (ho, wo)).transpose(0, 2, 1)
+                                        ).reshape(w.shape)
+            if "b" in self.params:
+                self.grads["b"] = dzdy.sum(axis=(0, 2, 3))
+        # dcols[g, c, i, j, n, v, u]: what kernel offset (i, j) sends back
+        wg = w.reshape(g, o // g, cg * kh * kw)
+        dcols = xp.matmul(wg.transpose(0, 2, 1), dy).reshape(g * cg, kh, kw, n, ho, wo)
+        if (kh, kw) == (1, 1) and self.stride == (1, 1) and self.pad == (0, 0, 0, 0):
+            return xp.ascontiguousarray(dcols.reshape(c, n, h, wd).transpose(1, 0, 2, 3))
+        t, b, l, r = self.pad
+        dxpad = xp.zeros((n, c, h + t + b, wd + l + r), dtype=dzdy.dtype)
+        sh, sw = self.stride
+        for i in range(kh):
+            for j in range(kw):
+                dxpad[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += \
+                    dcols[:, i, j].transpose(1, 0, 2, 3)
+        return xp.ascontiguousarray(crop_padding(dxpad, self.pad, x.shape))
+
+
+def _is_float(a):
+    return getattr(getattr(a, "dtype", None), "kind", "") == "f"
+
+
+def conv2d(x, w, b=None, stride=1, pad=0, groups=1):
+    """Functional form: ``Conv2d(w, b, stride, pad, groups).forward(x)``."""
+    return Conv2d(w, b, stride, pad, groups).forward(x)

@@ -1,0 +1,164 @@
+"""Spatial pooling: max, average, global average.
+
+Shapes
+    x (N, C, H, W) -> y (N, C, Ho, Wo); Ho from ``windows.out_size`` with
+    floor (MatConvNet) or ceil (Caffe) rounding.
+
+Max pooling
+    y[n,c,v,u] = max_{i,j} x~[n, c, v*sh + i, u*sw + j]
+    with x~ padded by -inf (padding never wins). Ties go to the first
+    maximum in row-major kernel order (Caffe's strict '>' scan).
+    dz/dx~[n,c, v*sh+i*, u*sw+j*] += dz/dy[n,c,v,u] at the winning (i*, j*).
+
+Average pooling
+    y = (1/d[v,u]) sum_{i,j} x~[n, c, v*sh+i, u*sw+j], x~ zero-padded, where
+    the divisor d counts the window's cells inside the padded image (Caffe:
+    padding counts, the ceil-mode overhang does not) or, with
+    ``count_pad=False``, inside the image only.
+    dz/dx~[.., v*sh+i, u*sw+j] += dz/dy[.., v, u] / d[v, u].
+
+Both loop over the kh*kw kernel offsets, each a whole-array strided
+operation: no loop over pixels, channels or images.
+"""
+from minigrad import backend
+from minigrad.layer import Layer
+
+from .windows import crop_padding, four, out_size, pad_nchw, spatial_slice, two
+
+
+class _Pool(Layer):
+    def __init__(self, kernel, stride=None, pad=0, ceil=False, name=None):
+        super().__init__(name)
+        self.kernel = two(kernel)
+        self.stride = two(stride) if stride is not None else self.kernel
+        self.pad = four(pad)
+        self.ceil = bool(ceil)
+        t, b, l, r = self.pad
+        kh, kw = self.kernel
+        if min(self.kernel) < 1 or min(self.stride) < 1 or min(self.pad) < 0:
+            raise ValueError(f"layer '{self.name}': need kernel, stride >= 1 and "
+                             f"pad >= 0; got {self.kernel}, {self.stride}, {self.pad}")
+        if max(t, b) >= kh or max(l, r) >= kw:
+            raise ValueError(f"layer '{self.name}': padding {self.pad} must be smaller "
+                             f"than the kernel {self.kernel}")
+
+    def geometry(self):
+        return (*self.kernel, *self.stride, self.pad[0], self.pad[2])
+
+    def out_shape(self, in_shape):
+        self.check_rank(in_shape)
+        n, c, h, w = in_shape
+        (kh, kw), (sh, sw), (t, b, l, r) = self.kernel, self.stride, self.pad
+        if h + t + b < kh or w + l + r < kw:
+            self.fail(f"kernel {kh}x{kw} is larger than the padded input "
+                      f"{h + t + b}x{w + l + r} (input {tuple(in_shape)}, pad {self.pad})")
+        return (n, c, out_size(h, kh, sh, t, b, self.ceil),
+                out_size(w, kw, sw, l, r, self.ceil))
+
+    def _extra(self, in_shape, size):
+        """Padding beyond (bottom, right) that ceil mode needs so every
+        window is inside the padded array."""
+        (kh, kw), (sh, sw), (t, b, l, r) = self.kernel, self.stride, self.pad
+        h, w = in_shape[-2:]
+        return (max(0, (size[0] - 1) * sh + kh - (h + t + b)),
+                max(0, (size[1] - 1) * sw + kw - (w + l + r)))
+
+    def _offsets(self):
+        kh, kw = self.kernel
+        return [(i, j) for i in range(kh) for j in range(kw)]
+
+
+class MaxPool2d(_Pool):
+    def forward(self, x):
+        n, c, ho, wo = self.out_shape(x.shape)
+        xp = backend.get_array_module(x)
+        size = (ho, wo)
+        extra = self._extra(x.shape, size)
+        xpad = pad_nchw(x, self.pad, -xp.inf, extra)
+        offsets = self._offsets()
+        y = xpad[spatial_slice(*offsets[0], self.stride, size)].copy()
+        arg = xp.zeros((n, c, ho, wo), dtype=xp.int16)
+        for k, (i, j) in enumerate(offsets[1:], start=1):
+            cand = xpad[spatial_slice(i, j, self.stride, size)]
+            better = cand > y  # strict: ties keep the earlier offset
+            y = xp.where(better, cand, y)
+            arg[better] = k
+        self._arg, self._shapes = arg, (x.shape, xpad.shape, extra)
+        return y
+
+    def backward(self, dzdy):
+        xp = backend.get_array_module(dzdy)
+        in_shape, pad_shape, extra = self._shapes
+        dxpad = xp.zeros(pad_shape, dtype=dzdy.dtype)
+        for k, (i, j) in enumerate(self._offsets()):
+            dxpad[spatial_slice(i, j, self.stride, dzdy.shape[2:])] += \
+                xp.where(self._arg == k, dzdy, 0)
+        return xp.ascontiguousarray(crop_padding(dxpad, self.pad, in_shape))
+
+
+class AvgPool2d(_Pool):
+    def __init__(self, kernel, stride=None, pad=0, ceil=False, count_pad=True,
+                 name=None):
+        super().__init__(kernel, stride, pad, ceil, name)
+        self.count_pad = bool(count_pad)
+
+    def _divisor(self, xp, in_shape, size, dtype):
+        t, b, l, r = self.pad
+        h, w = in_shape[-2:]
+        extra = self._extra(in_shape, size)
+        inside = xp.zeros((1, 1, h + t + b + extra[0], w + l + r + extra[1]), dtype=dtype)
+        if self.count_pad:
+            inside[..., :h + t + b, :w + l + r] = 1
+        else:
+            inside[..., t:t + h, l:l + w] = 1
+        d = sum(inside[spatial_slice(i, j, self.stride, size)] for i, j in self._offsets())
+        return xp.maximum(d, 1)
+
+    def forward(self, x):
+        n, c, ho, wo = self.out_shape(x.shape)
+        xp = backend.get_array_module(x)
+        size = (ho, wo)
+        extra = self._extra(x.shape, size)
+        xpad = pad_nchw(x, self.pad, 0.0, extra)
+        acc = sum(xpad[spatial_slice(i, j, self.stride, size)] for i, j in self._offsets())
+        self._d = self._divisor(xp, x.shape, size, x.dtype)
+        self._shapes = (x.shape, xpad.shape)
+        return acc / self._d
+
+    def backward(self, dzdy):
+        xp = backend.get_array_module(dzdy)
+        in_shape, pad_shape = self._shapes
+        dxpad = xp.zeros(pad_shape, dtype=dzdy.dtype)
+        share = dzdy / self._d
+        for i, j in self._offsets():
+            dxpad[spatial_slice(i, j, self.stride, dzdy.shape[2:])] += share
+        return xp.ascontiguousarray(crop_padding(dxpad, self.pad, in_shape))
+
+
+class GlobalAvgPool(Layer):
+    """y[n, c, 0, 0] = mean over (H, W) of x[n, c]; dz/dx = dz/dy / (H W)."""
+
+    def out_shape(self, in_shape):
+        self.check_rank(in_shape)
+        return (in_shape[0], in_shape[1], 1, 1)
+
+    def geometry(self):
+        return None  # NOTE: its field is the whole input; see Net.receptive_field
+
+    def forward(self, x):
+        self.check_input(x)
+        self._shape = x.shape
+        return x.mean(axis=(2, 3), keepdims=True)
+
+    def backward(self, dzdy):
+        xp = backend.get_array_module(dzdy)
+        h, w = self._shape[2:]
+        return xp.broadcast_to(dzdy / (h * w), self._shape).copy()
+
+
+def max_pool2d(x, kernel, stride=None, pad=0, ceil=False):
+    return MaxPool2d(kernel, stride, pad, ceil).forward(x)
+
+
+def avg_pool2d(x, kernel, stride=None, pad=0, ceil=False, count_pad=True):
+    return AvgPool2d(kernel, stride, pad, ceil, count_pad).forward(x)

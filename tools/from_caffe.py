@@ -96,9 +96,10 @@ def check_prototxt(path, net):
 
 
 def convert_caffe(model, dst, prototxt=None, architecture="caffenet", mean=None,
-                  package=""):
+                  package="", shapes=None):
+    """``shapes`` overrides the architecture's kernel shapes (small test copies)."""
     info = network_info(architecture)
-    shapes = info.shapes()
+    shapes = shapes or info.shapes()
     found = {name.replace("/", "_"): blobs for name, _, blobs in read_caffemodel(model)}
     weights = {}
     for layer, shape in shapes.items():

@@ -35,7 +35,9 @@ def read_keras(path):
     return out
 
 
-def convert_vgg19(src, dst, package=""):
+def convert_vgg19(src, dst, package="", shapes=None):
+    """``shapes`` overrides VGG-19's kernel shapes (small test copies)."""
+    shapes = shapes or vgg19_shapes()
     weights = {}
     for name, arrays in read_keras(src).items():
         m = KERAS_VGG.match(name)
@@ -45,10 +47,9 @@ def convert_vgg19(src, dst, package=""):
         ours = f"conv{m.group(1)}_{m.group(2)}"
         weights[f"{ours}/w"] = from_hwio(arrays[0], f"{src}:{name}")
         weights[f"{ours}/b"] = arrays[1].astype("float32")
-    check_shapes(weights, vgg19_shapes(), src, "vgg19")
+    check_shapes(weights, shapes, src, "vgg19")
     bgr_to_rgb(weights, "conv1_1")
-    order = list(vgg19_shapes())
-    weights = {f"{l}/{k}": weights[f"{l}/{k}"] for l in order for k in "wb"}
+    weights = {f"{l}/{k}": weights[f"{l}/{k}"] for l in shapes for k in "wb"}
     return write(dst, weights, "vgg19", src, "tools.from_keras.convert_vgg19",
                  IMAGENET_MEAN_RGB, (224, 224), package=package, licence="CC BY 4.0 "
                  "(VGG weights by K. Simonyan and A. Zisserman; Keras Applications port)")

@@ -63,8 +63,10 @@ def read_matconvnet(path):
     return convs, norm
 
 
-def convert_matconvnet(src, dst, architecture="caffenet", bgr=False, package=""):
-    shapes = network_info(architecture).shapes()
+def convert_matconvnet(src, dst, architecture="caffenet", bgr=False, package="",
+                       shapes=None):
+    """``shapes`` overrides the architecture's kernel shapes (small test copies)."""
+    shapes = shapes or network_info(architecture).shapes()
     convs, norm = read_matconvnet(src)
     if len(convs) != len(shapes):
         raise ConversionError(f"{src}: {len(convs)} conv layers {[c[0] for c in convs]}, "

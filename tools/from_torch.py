@@ -60,8 +60,9 @@ def fold_input_normalisation(weights, first, preset):
 
 
 def convert_sequential(src, dst, architecture="caffenet", preprocess="torchvision",
-                       package=""):
-    shapes = network_info(architecture).shapes()
+                       package="", shapes=None):
+    """``shapes`` overrides the architecture's kernel shapes (small test copies)."""
+    shapes = shapes or network_info(architecture).shapes()
     state = read_torch(src)
     modules = sorted({_module_key(k)[0] for k in state if k.endswith(".weight")})
     if len(modules) != len(shapes):
@@ -106,9 +107,10 @@ TORCH_NAMES = [  # (our layer pattern, conv key, bn key) with {i} the block inde
 ]
 
 
-def convert_efficientnet_lite0(src, dst, package=""):
+def convert_efficientnet_lite0(src, dst, package="", widths=1.0):
+    """``widths`` < 1: a scaled-down copy (tests)."""
     state = read_torch(src)
-    shapes = efficientnet.efficientnet_lite0_shapes()
+    shapes = efficientnet.efficientnet_lite0_shapes(widths)
     weights = {}
     for layer in shapes:
         if layer == "fc":

@@ -55,8 +55,6 @@ def read_matconvnet(path):
             filters, biases = _field(layer, "filters"), _field(layer, "biases")
         if filters is None:
             raise ConversionError(f"{path}: conv layer '{_field(layer, 'name')}' has no filters")
-        filters = numpy.asarray(filters, dtype=numpy.float32)
-        filters = filters.reshape(filters.shape + (1,) * (4 - filters.ndim))  # MATLAB drops trailing 1s
         convs.append((str(_field(layer, "name")), filters, biases))
     meta = mat.get("meta")
     norm = _field(meta, "normalization") if meta is not None else mat.get("normalization")
@@ -72,8 +70,15 @@ def convert_matconvnet(src, dst, architecture="caffenet", bgr=False, package="",
         raise ConversionError(f"{src}: {len(convs)} conv layers {[c[0] for c in convs]}, "
                               f"but '{architecture}' has {len(shapes)}: {list(shapes)}")
     weights = {}
-    for (name, filters, biases), layer in zip(convs, shapes):
-        weights[f"{layer}/w"] = from_hwio(filters, f"{src}:{name}")
+    for (name, filters, biases), (layer, (o, i, kh, kw)) in zip(convs, shapes.items()):
+        # NOTE: loadmat's squeeze_me drops singleton axes (fc7's 1x1xCxO) but
+        # keeps the order of the data, so reshaping to (kh, kw, in, out) is exact
+        filters = numpy.asarray(filters, dtype=numpy.float32)
+        if filters.size != o * i * kh * kw:
+            raise ConversionError(f"{src}: layer '{name}' filters {filters.shape} do not fit "
+                                  f"layer '{layer}' of '{architecture}' (kh, kw, in, out) = "
+                                  f"{(kh, kw, i, o)}")
+        weights[f"{layer}/w"] = from_hwio(filters.reshape(kh, kw, i, o), f"{src}:{name}")
         if biases is not None:
             weights[f"{layer}/b"] = numpy.asarray(biases, numpy.float32).reshape(-1)
     check_shapes(weights, shapes, src, architecture)

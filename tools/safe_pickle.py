@@ -9,6 +9,8 @@ else with ``UnsafePickleError`` naming the global:
 
     numpy.core.multiarray._reconstruct / numpy._core.multiarray._reconstruct
         -> an empty ndarray whose BUILD (``ndarray.__setstate__``) fills it
+    numpy.core.numeric._frombuffer (protocol 5), _codecs.encode (latin-1
+        text to bytes only: how protocol 2 writes bytes)
     numpy.ndarray (as an argument), numpy.dtype (object dtype refused)
     collections.OrderedDict
     torch._utils._rebuild_tensor_v2 / _rebuild_parameter, torch.<T>Storage
@@ -78,6 +80,18 @@ class StorageRef:
         self.key, self.dtype, self.numel = str(key), storage_type.dtype, int(numel)
 
 
+def _latin1(text, encoding="latin1"):
+    """Protocol 2 writes bytes as ``_codecs.encode(str, 'latin1')``."""
+    if not isinstance(text, str) or encoding != "latin1":
+        raise UnsafePickleError(f"refusing _codecs.encode({type(text).__name__}, {encoding!r})")
+    return text.encode("latin1")
+
+
+def _frombuffer(buf, dtype, shape, order):
+    """Protocol 5 writes contiguous arrays as ``_frombuffer(buf, dtype, shape, order)``."""
+    return numpy.frombuffer(buf, dtype=_dtype(dtype)).reshape(shape, order=order).copy()
+
+
 def _rebuild_tensor_v2(storage, offset, size, stride, *unused):
     return TensorRef(storage, offset, size, stride)
 
@@ -89,6 +103,9 @@ def _rebuild_parameter(data, *unused):
 ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy.core.numeric", "_frombuffer"): _frombuffer,
+    ("numpy._core.numeric", "_frombuffer"): _frombuffer,
+    ("_codecs", "encode"): _latin1,
     ("numpy", "ndarray"): numpy.ndarray,
     ("numpy", "dtype"): _dtype,
     ("collections", "OrderedDict"): collections.OrderedDict,

@@ -1,7 +1,7 @@
 """PyTorch checkpoints (read without torch, ``tools.torchfile``) -> ours.
 
 convert_sequential
-    a state dict whose weighted modules are, in module order
+    a state dict whose weighted modules are, in the order the file lists them
     (``features.0``, ``features.3``, ..., ``classifier.1``, ...), the
     weighted layers of one of our architectures in table order (torchvision's
     AlexNet naming; e.g. a CaffeNet port: features.0 -> conv1, features.4 ->
@@ -41,9 +41,9 @@ BN_EPS = 1e-3
 
 
 def _module_key(name):
-    """'features.10.weight' -> (('features', 10), 'weight'), for module order."""
-    parts = name.split(".")
-    return tuple(int(p) if p.isdigit() else p for p in parts[:-1]), parts[-1]
+    """'features.10.weight' -> ('features.10', 'weight')."""
+    module, _, param = name.rpartition(".")
+    return module, param
 
 
 def fold_input_normalisation(weights, first, preset):
@@ -64,14 +64,16 @@ def convert_sequential(src, dst, architecture="caffenet", preprocess="torchvisio
     """``shapes`` overrides the architecture's kernel shapes (small test copies)."""
     shapes = shapes or network_info(architecture).shapes()
     state = read_torch(src)
-    modules = sorted({_module_key(k)[0] for k in state if k.endswith(".weight")})
+    # NOTE: a state dict lists modules in registration order (features before
+    # classifier, features.8 before features.10): keep that order
+    modules = list(dict.fromkeys(_module_key(k)[0] for k in state if k.endswith(".weight")))
     if len(modules) != len(shapes):
         raise ConversionError(f"{src}: {len(modules)} weighted modules "
-                              f"{['.'.join(map(str, m)) for m in modules]} but "
+                              f"{modules} but "
                               f"'{architecture}' has {len(shapes)} weighted layers {list(shapes)}")
     weights = {}
     for module, (layer, shape) in zip(modules, shapes.items()):
-        prefix = ".".join(map(str, module))
+        prefix = module
         w = state[prefix + ".weight"]
         if w.size != numpy.prod(shape):
             raise ConversionError(f"{src}: {prefix}.weight {w.shape} cannot be layer "

@@ -46,7 +46,14 @@ def blob_array(message):
 def read_caffemodel(path):
     """``[(name, type, [arrays])]`` of the layers that hold blobs."""
     with open(path, "rb") as f:
-        net = pb.parse(f.read())
+        data = f.read()
+    try:
+        return _layers(pb.parse(data), path)
+    except pb.ProtobufError as err:
+        raise ConversionError(f"{path}: not a readable .caffemodel ({err})") from err
+
+
+def _layers(net, path):
     out = []
     for number, (n_name, n_type, n_blobs) in ((100, (1, 2, 7)), (2, (4, 5, 6))):
         for raw in net.get(number, []):

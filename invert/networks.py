@@ -50,9 +50,10 @@ def network_info(name):
         raise ValueError(f"unknown network {name!r}; known: {', '.join(NETWORKS)}") from None
 
 
-def load_network(name, weights_dir="weights", path=None):
+def load_network(name, weights_dir=None, path=None):
     """``(Net, Preprocess)`` for network ``name`` with the weights of
-    ``path`` (default ``weights_dir/<name>.h5``), checked layer by layer
+    ``path`` (default ``weights_dir/<name>.h5``; ``weights_dir`` default
+    ``$INVREP_WEIGHTS`` or ``weights``), checked layer by layer
     against the architecture (``WeightsError`` naming file and layer)."""
     info = network_info(name)
     try:

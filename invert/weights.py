@@ -53,18 +53,24 @@ def save_weights(path, weights, meta):
     meta.setdefault("layers", layers)
     part = os.fspath(path) + ".part"
     os.makedirs(os.path.dirname(part) or ".", exist_ok=True)
-    with h5py.File(part, "w") as f:
-        f.attrs["format"], f.attrs["format_version"] = FORMAT, FORMAT_VERSION
-        for key, value in meta.items():
-            f.attrs[key] = _attr(value)
-        for key, value in weights.items():
-            layer, kind = key.rsplit("/", 1)
-            if layer == META_GROUP:
-                raise WeightsError(f"{path}: '{META_GROUP}' is reserved, not a layer name")
-            f.require_group(layer).create_dataset(kind, data=numpy.asarray(value, numpy.float32))
-        if mean_image is not None:
-            f.create_group(META_GROUP).create_dataset(
-                "mean_image", data=numpy.asarray(mean_image, numpy.float32))
+    try:
+        with h5py.File(part, "w") as f:
+            f.attrs["format"], f.attrs["format_version"] = FORMAT, FORMAT_VERSION
+            for key, value in meta.items():
+                f.attrs[key] = _attr(value)
+            for key, value in weights.items():
+                layer, kind = key.rsplit("/", 1)
+                if layer == META_GROUP:
+                    raise WeightsError(f"{path}: '{META_GROUP}' is reserved, not a layer name")
+                f.require_group(layer).create_dataset(
+                    kind, data=numpy.asarray(value, numpy.float32))
+            if mean_image is not None:
+                f.create_group(META_GROUP).create_dataset(
+                    "mean_image", data=numpy.asarray(mean_image, numpy.float32))
+    except BaseException:
+        if os.path.exists(part):
+            os.remove(part)
+        raise
     os.replace(part, path)
     return path
 
@@ -85,15 +91,22 @@ def _from_attr(value):
     return value
 
 
-def load_weights(path_or_name, weights_dir="weights", shapes=None, architecture=None):
+def default_weights_dir():
+    """``$INVREP_WEIGHTS`` if set, else ``weights`` (relative to the working
+    directory, i.e. the repository root where ``tools.fetch`` writes)."""
+    return os.environ.get("INVREP_WEIGHTS", "weights")
+
+
+def load_weights(path_or_name, weights_dir=None, shapes=None, architecture=None):
     """Read a weights file: ``(weights, meta)``.
 
     path_or_name  a path, or a network name looked up as ``weights_dir/<name>.h5``
+                  (``weights_dir`` default: ``default_weights_dir()``)
     shapes        optional ``{layer: (out, in/groups, kh, kw)}`` of the
                   architecture; every layer must be present with that shape
     architecture  optional name the file's ``architecture`` attribute must match
     """
-    path = weights_path(path_or_name, weights_dir)
+    path = weights_path(path_or_name, weights_dir or default_weights_dir())
     if not os.path.exists(path):
         raise WeightsError(f"weights file {path} does not exist; run `{FETCH_HINT}` "
                            f"(or `python -m tools.convert ...` for networks you "
@@ -133,7 +146,12 @@ def load_weights(path_or_name, weights_dir="weights", shapes=None, architecture=
 
 
 def _read(dataset, path, layer):
-    a = numpy.asarray(dataset[()], dtype=numpy.float32)
+    try:
+        a = numpy.asarray(dataset[()], dtype=numpy.float32)
+    except (OSError, ValueError) as err:
+        raise WeightsError(f"weights file {path}: layer '{layer}' cannot be read ({err}); "
+                           f"the file is corrupted: delete it and run `{FETCH_HINT}` "
+                           f"again") from err
     if not numpy.isfinite(a).all():
         raise WeightsError(f"{path}: layer '{layer}' dataset '{dataset.name}' holds "
                            f"non-finite values; delete the file and fetch/convert again")

@@ -102,3 +102,29 @@ def test_wrong_architecture_and_non_finite(tmp_path):
 
 def test_list_networks():
     assert list_networks() == ["vgg19", "squeezenet1_1", "caffenet", "efficientnet_lite0"]
+
+
+def test_corrupted_bytes_inside_a_layer_name_it(small_file):
+    import h5py
+    path, _ = small_file
+    with h5py.File(path, "r") as f:
+        offset = f["conv3"]["w"].id.get_offset()
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(b"\xff" * 16)  # four NaNs
+    with pytest.raises(WeightsError, match="layer 'conv3'.*non-finite"):
+        load_weights(path)
+
+
+def test_failed_save_leaves_no_file(tmp_path):
+    weights = {"_meta/w": numpy.zeros((1, 1, 1, 1))}
+    with pytest.raises(WeightsError, match="reserved"):
+        save_weights(str(tmp_path / "x.h5"), weights, META)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_weights_dir_from_environment(small_file, monkeypatch, tmp_path):
+    path, _ = small_file
+    monkeypatch.setenv("INVREP_WEIGHTS", str(tmp_path))
+    _, meta = load_weights("caffenet")
+    assert meta["path"] == path

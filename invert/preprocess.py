@@ -73,7 +73,8 @@ class Preprocess:
 
     def load_image(self, path, size=None):
         """An image file as RGB in [0, 1], resized (Pillow LANCZOS) to ``size``
-        (default: the network's input size)."""
+        (default: the network's input size), without cropping: a non-square
+        photo is squashed, as in pretrained.npz's reference inputs."""
         from PIL import Image
         size = size or self.input_size
         with Image.open(path) as im:

@@ -100,13 +100,19 @@ def fold_bn(w, state, bn):
     return w.astype(numpy.float32), (beta - s * mu).astype(numpy.float32)
 
 
-TORCH_NAMES = [  # (our layer pattern, conv key, bn key) with {i} the block index
-    ("stem_conv", "_conv_stem", "_bn0"),
-    ("block{i}_expand", "_blocks.{i}._expand_conv", "_blocks.{i}._bn0"),
-    ("block{i}_dw", "_blocks.{i}._depthwise_conv", "_blocks.{i}._bn1"),
-    ("block{i}_project", "_blocks.{i}._project_conv", "_blocks.{i}._bn2"),
-    ("head_conv", "_conv_head", "_bn1"),
-]
+BLOCK_PARTS = {"expand": ("_expand_conv", "_bn0"), "dw": ("_depthwise_conv", "_bn1"),
+               "project": ("_project_conv", "_bn2")}
+
+
+def torch_names(layer):
+    """Our layer -> (its conv, its BatchNorm) in EfficientNet-PyTorch's naming."""
+    if layer == "stem_conv":
+        return "_conv_stem", "_bn0"
+    if layer == "head_conv":
+        return "_conv_head", "_bn1"
+    i, part = re.fullmatch(r"block(\d+)_(expand|dw|project)", layer).groups()
+    conv, bn = BLOCK_PARTS[part]
+    return f"_blocks.{i}.{conv}", f"_blocks.{i}.{bn}"
 
 
 def convert_efficientnet_lite0(src, dst, package="", widths=1.0):
@@ -114,17 +120,11 @@ def convert_efficientnet_lite0(src, dst, package="", widths=1.0):
     state = read_torch(src)
     shapes = efficientnet.efficientnet_lite0_shapes(widths)
     weights = {}
-    for layer in shapes:
-        if layer == "fc":
-            continue
-        i = re.match(r"block(\d+)_", layer)
-        for pattern, conv, bn in TORCH_NAMES:
-            if re.fullmatch(pattern.replace("{i}", r"\d+"), layer):
-                conv, bn = (s.replace("{i}", i.group(1) if i else "") for s in (conv, bn))
-                if conv + ".weight" not in state:
-                    raise ConversionError(f"{src}: no '{conv}.weight' for layer '{layer}'")
-                weights[f"{layer}/w"], weights[f"{layer}/b"] = \
-                    fold_bn(state[conv + ".weight"], state, bn)
+    for layer in list(shapes)[:-1]:  # all but fc
+        conv, bn = torch_names(layer)
+        if conv + ".weight" not in state:
+            raise ConversionError(f"{src}: no '{conv}.weight' for layer '{layer}'")
+        weights[f"{layer}/w"], weights[f"{layer}/b"] = fold_bn(state[conv + ".weight"], state, bn)
     weights["fc/w"] = state["_fc.weight"].reshape(shapes["fc"]).astype(numpy.float32)
     weights["fc/b"] = state["_fc.bias"].astype(numpy.float32)
     check_shapes(weights, shapes, src, "efficientnet_lite0")

@@ -1,7 +1,10 @@
-"""Layers that move data without arithmetic: concatenation, selection, masks.
+"""Layers that move data without arithmetic: concatenation, selection, masks,
+and the residual sum.
 
 Concat (along channels)
     y = [x_1, ..., x_m] stacked on axis 1;  dz/dx_i = the matching slab of dz/dy.
+Add (residual connections, e.g. EfficientNet's MBConv skip)
+    y = x_1 + ... + x_m (equal shapes);  dz/dx_i = dz/dy.
 Select (crop a channel range and/or a spatial window)
     y = x[:, c0:c1, r0:r1, q0:q1];  dz/dx = dz/dy placed back, zeros elsewhere.
 Mask (multiply by a fixed 0/1 or real mask broadcastable to x)
@@ -44,6 +47,31 @@ class Concat(Layer):
             out.append(dzdy[tuple(index)])
             start += size
         return tuple(out)
+
+
+class Add(Layer):
+    def __init__(self, n_inputs=2, name=None):
+        super().__init__(name)
+        self.n_inputs = int(n_inputs)
+
+    def out_shape(self, in_shapes):
+        if len(in_shapes) != self.n_inputs:
+            self.fail(f"expects {self.n_inputs} inputs, got {len(in_shapes)}")
+        for s in in_shapes:
+            self.check_rank(s)
+            if tuple(s) != tuple(in_shapes[0]):
+                self.fail(f"inputs must have equal shapes; got {[tuple(s) for s in in_shapes]}")
+        return tuple(in_shapes[0])
+
+    def forward(self, *xs):
+        self.check_input(xs)
+        y = xs[0]
+        for x in xs[1:]:
+            y = y + x
+        return y
+
+    def backward(self, dzdy):
+        return tuple(dzdy for _ in range(self.n_inputs))
 
 
 def _as_slice(s):

@@ -1,21 +1,25 @@
 """Separable spatial pooling of orientation planes into HOG cells and SIFT bins.
 
-Every pooling here is linear and separable, a depthwise strided convolution
-followed by sampling, which we write as two small matrices per image size:
+Every pooling here is linear and separable: a depthwise strided correlation
+along x, then along y, each given by an ``AxisKernel`` (``layers.poolweights``):
 
-    y[n, c] = Ay  x[n, c]  Ax^T         x (N, C, H, W), Ay (Ho, H), Ax (Wo, W)
-    dz/dx[n, c] = Ay^T dz/dy[n, c] Ax
+    t[.., g*count + i] = sum_j w[g, j] x~[.., offset_g + i*stride + j]
 
-Each matrix row is one output position along that axis; border rules
-(dropping, edge replication, zero padding) are folded into its entries. A
-matrix depends only on the axis length and is cached.
+with x~ the axis extended by zeros or by edge replication. In matrix form,
+y[n, c] = Ay x[n, c] Ax^T (``poolweights.dense``) and the backward is
+dz/dx[n, c] = Ay^T dz/dy[n, c] Ax: the same strided slices accumulated into
+the extended axis, whose overhang is then dropped (zeros) or folded onto
+the edge pixels (replication). Loops run over kernel taps only (<= 4 x 2B).
+Kernels depend only on the axis length and are cached.
 
 CellPool(cell_size, grid) -- HOG's bilinear spatial binning (VLFeat
 ``vl_hog_put_image``): pixel x gives cell j the weight
     w = max(0, 1 - |x - cx_j| / cs),  cx_j = cs*j + (cs-1)/2,
 computed as VLFeat does: hx = float32((x + 0.5)/cs - 0.5), b = floor(hx),
 a = hx - b, cell b gets 1 - a, cell b+1 gets a; cells outside the grid are
-dropped (no redistribution). Grid: "vlfeat" Hc = (H + cs//2) // cs, "floor"
+dropped (no redistribution). (For cell sizes that are not powers of two,
+the float32 weights of the first interior cell are used for every cell;
+VLFeat's differ by float32 rounding, < 3e-6 relative.) Grid: "vlfeat" Hc = (H + cs//2) // cs, "floor"
 Hc = H // cs (the authors' MATLAB network: a 2cs tent filter, stride cs,
 pad cs/2, which is the same tent). Output (N, C, Hc, Wc), cell (i, j) at
 row i, column j.
@@ -36,90 +40,87 @@ Output (N, 16C, ny, nx): channel t + C*bx + 4C*by (C = 8 orientations for
 SIFT: orientation fastest, then x bin, then y bin, VLFeat's descriptor
 layout), position (iy, ix) = frame (fy0 + iy*step, fx0 + ix*step).
 """
-import math
-
-import numpy
-
 from minigrad import backend
 from minigrad.layer import Layer
 
-_F = numpy.float32
+from .poolweights import hog_cells, paper_bins, sift_bins
 
 
-def hog_cell_matrix(n, cell_size, grid="vlfeat"):
-    cs = int(cell_size)
-    n_cells = (n + cs // 2) // cs if grid == "vlfeat" else n // cs
-    x = numpy.arange(n)
-    hx = ((x + 0.5) / cs - 0.5).astype(_F)
-    b = numpy.floor(hx).astype(int)
-    a = (hx - b).astype(_F)
-    m = numpy.zeros((max(n_cells, b.max() + 1) + 2, n))  # rows -1, 0, ..: cropped below
-    m[b + 1, x] += _F(1) - a
-    m[b + 2, x] += a
-    return m[1:n_cells + 1]
+def _at(axis, index):
+    """An index tuple selecting ``index`` on ``axis`` (-1 or -2)."""
+    return (Ellipsis, index) if axis == -1 else (Ellipsis, index, slice(None))
 
 
-def _gauss(u, delta, sigma):
-    z = ((u - delta) / _F(sigma)).astype(_F)
-    return numpy.exp(_F(-0.5) * z * z)
+def _taps(k, n):
+    """For every tap: (group, weight, i_lo, i_hi, first source index), where
+    outputs i_lo <= i < i_hi read x[first + (i - i_lo)*stride] inside the
+    axis; outputs before i_lo (after i_hi) read beyond the start (end)."""
+    out = []
+    g, length = k.w.shape
+    for gi in range(g):
+        for j in range(length):
+            if k.w[gi, j] == 0:
+                continue
+            o = int(k.offset[gi]) + j
+            lo = min(k.count, max(0, -(-(-o) // k.stride)))  # ceil(-o/stride)
+            hi = max(lo, min(k.count, (n - 1 - o) // k.stride + 1))
+            out.append((gi, k.w[gi, j], lo, hi, o + lo * k.stride))
+    return out
 
 
-def dsift_bin_matrix(n, bin_size, step, window="gauss", window_size=2.0):
-    big_b = int(bin_size)
-    if window == "paper":
-        return _paper_bin_matrix(n, big_b)
-    nf = (n - 1 - 3 * big_b) // step + 1
-    u = numpy.arange(-big_b + 1, big_b).astype(_F)
-    tri = _F(1) - numpy.abs(u) / _F(big_b)
-    sigma = _F(big_b) * _F(window_size)
-    m = numpy.zeros((4, max(nf, 0), n))
-    for b in range(4):
-        g = _gauss(u, _F(big_b * (b - 1.5)), sigma)
-        k = tri * g if window == "gauss" else tri * (g.sum(dtype=_F) / _F(2 * big_b - 1))
-        for i in range(max(nf, 0)):
-            # NOTE: the frame loop is over <= n/step rows of a matrix built
-            # once per axis length; edge replication via clamped indices.
-            src = numpy.clip(i * step + b * big_b - u.astype(int), 0, n - 1)
-            numpy.add.at(m[b, i], src, k.astype(numpy.float64))
-    return m.reshape(4 * max(nf, 0), n)
+def pool_axis(x, k, axis):
+    """Apply ``AxisKernel`` k along ``axis`` (-1: x, -2: y) of x. No padded
+    copy: each tap adds a strided slice of x into the outputs it reaches
+    inside the axis; with edge replication the others get the edge pixel."""
+    xp = backend.get_array_module(x)
+    n = x.shape[axis]
+    shape = list(x.shape)
+    shape[axis] = k.w.shape[0] * k.count
+    out = xp.zeros(shape, dtype=x.dtype)
+    first, last = x[_at(axis, slice(0, 1))], x[_at(axis, slice(n - 1, n))]
+    for g, w, lo, hi, src in _taps(k, n):
+        w, base = x.dtype.type(w), g * k.count
+        if hi > lo:
+            stop = src + (hi - lo - 1) * k.stride + 1
+            out[_at(axis, slice(base + lo, base + hi))] += w * x[_at(axis, slice(src, stop, k.stride))]
+        if k.edge and lo > 0:
+            out[_at(axis, slice(base, base + lo))] += w * first
+        if k.edge and hi < k.count:
+            out[_at(axis, slice(base + hi, base + k.count))] += w * last
+    return out
 
 
-def _paper_bin_matrix(n, big_b):
-    nc = (n - 2 - 2 * big_b) // big_b + 1
-    nf = (nc - 4) // 3 + 1 if nc >= 4 else 0
-    t = numpy.arange(2 * big_b)
-    tent = 1 - numpy.abs((t + 1) - (2 * big_b + 1) / 2) / big_b
-    m = numpy.zeros((4, nf, n))
-    for b in range(4):
-        g = math.exp(-0.5 * (b - 1.5) ** 2 / 1.5 ** 2)
-        for i in range(nf):
-            start = 1 + (3 * i + b) * big_b
-            m[b, i, start:start + 2 * big_b] = g * tent
-    return m.reshape(4 * nf, n)
+def unpool_axis(dy, k, axis, n):
+    """The adjoint of ``pool_axis`` for an axis of length n."""
+    xp = backend.get_array_module(dy)
+    shape = list(dy.shape)
+    shape[axis] = n
+    dx = xp.zeros(shape, dtype=dy.dtype)
+    for g, w, lo, hi, src in _taps(k, n):
+        w, base = dy.dtype.type(w), g * k.count
+        if hi > lo:
+            stop = src + (hi - lo - 1) * k.stride + 1
+            dx[_at(axis, slice(src, stop, k.stride))] += w * dy[_at(axis, slice(base + lo, base + hi))]
+        if k.edge and lo > 0:
+            dx[_at(axis, slice(0, 1))] += w * dy[_at(axis, slice(base, base + lo))].sum(
+                axis=axis, keepdims=True)
+        if k.edge and hi < k.count:
+            dx[_at(axis, slice(n - 1, n))] += w * dy[_at(axis, slice(base + hi, base + k.count))].sum(
+                axis=axis, keepdims=True)
+    return dx
 
 
 class _SeparablePool(Layer):
-    """Base: subclasses give ``matrix(n)`` (n_out, n) as float64 NumPy."""
+    """Base: subclasses give ``kernel(n)``, an ``AxisKernel`` for an axis of
+    length n. Pools along x (the last axis) first, then along y."""
 
-    def __init__(self, name=None):
-        super().__init__(name)
-        self._cache = {}
-
-    def matrix(self, n):
+    def kernel(self, n):
         raise NotImplementedError
-
-    def _mats(self, h, w, like):
-        xp = backend.get_array_module(like)
-        key = (h, w, like.dtype.str, xp.__name__)
-        if key not in self._cache:
-            self._cache[key] = tuple(xp.asarray(self.matrix(n), dtype=like.dtype)
-                                     for n in (h, w))
-        return self._cache[key]
 
     def _pooled_shape(self, in_shape):
         self.check_rank(in_shape)
         n, c, h, w = in_shape
-        ho, wo = self.matrix(h).shape[0], self.matrix(w).shape[0]
+        ho, wo = (self.kernel(a).count * self.kernel(a).w.shape[0] for a in (h, w))
         if ho < 1 or wo < 1:
             self.fail(f"the image {h}x{w} is too small: it gives {ho}x{wo} "
                       f"outputs (input {tuple(in_shape)})")
@@ -129,17 +130,15 @@ class _SeparablePool(Layer):
         return self._pooled_shape(in_shape)
 
     def _pool(self, x):
-        ay, ax = self._mats(*x.shape[2:], x)
         self._in_shape = x.shape
-        n, c, h, w = x.shape
-        t = (x.reshape(-1, w) @ ax.T).reshape(n, c, h, -1)
-        return ay @ t
+        h, w = x.shape[2:]
+        return pool_axis(pool_axis(x, self.kernel(w), -1), self.kernel(h), -2)
 
     def _unpool(self, dzdy):
-        ay, ax = self._mats(*self._in_shape[2:], dzdy)
-        n, c, h, w = self._in_shape
-        t = ay.T @ dzdy
-        return (t.reshape(-1, t.shape[-1]) @ ax).reshape(n, c, h, w)
+        xp = backend.get_array_module(dzdy)
+        h, w = self._in_shape[2:]
+        t = unpool_axis(dzdy, self.kernel(h), -2, h)
+        return xp.ascontiguousarray(unpool_axis(t, self.kernel(w), -1, w))
 
     def forward(self, x):
         self.check_input(x)
@@ -157,8 +156,8 @@ class CellPool(_SeparablePool):
                              f"('vlfeat', 'floor'); got {cell_size}, {grid!r}")
         self.cell_size, self.grid = int(cell_size), grid
 
-    def matrix(self, n):
-        return _cached(hog_cell_matrix, n, self.cell_size, self.grid)
+    def kernel(self, n):
+        return _cached(hog_cells, n, self.cell_size, self.grid)
 
 
 class BinPool(_SeparablePool):
@@ -169,8 +168,10 @@ class BinPool(_SeparablePool):
                              f"in ('gauss', 'flat', 'paper'); got {bin_size}, {step}, {window!r}")
         self.bin_size, self.step, self.window = int(bin_size), int(step), window
 
-    def matrix(self, n):
-        return _cached(dsift_bin_matrix, n, self.bin_size, self.step, self.window)
+    def kernel(self, n):
+        if self.window == "paper":
+            return _cached(paper_bins, n, self.bin_size)
+        return _cached(sift_bins, n, self.bin_size, self.step, self.window)
 
     def out_shape(self, in_shape):
         n, c, ho, wo = self._pooled_shape(in_shape)
@@ -190,11 +191,11 @@ class BinPool(_SeparablePool):
         return self._unpool(d.reshape(n, c, 4 * ny, 4 * nx))
 
 
-_MATRICES = {}
+_KERNELS = {}
 
 
 def _cached(fn, *args):
     key = (fn.__name__,) + args
-    if key not in _MATRICES:
-        _MATRICES[key] = fn(*args)
-    return _MATRICES[key]
+    if key not in _KERNELS:
+        _KERNELS[key] = fn(*args)
+    return _KERNELS[key]

@@ -60,8 +60,11 @@ def fast_sqrt(v, with_derivative=False):
     with ``with_derivative`` also d sqrt~/dv."""
     xp = get_array_module(v)
     dt = v.dtype.type
-    cut = _below_cut(v)
-    v = xp.where(cut, dt(1), v)  # NOTE: keeps the bit trick away from 0
+    keep = ~_below_cut(v)
+    # NOTE: arithmetic masks (x * keep, exact) instead of where(), which is
+    # slow on NumPy with irregular masks; v -> 1 below the cut keeps the bit
+    # trick away from 0 (the value is discarded).
+    v = v + (~keep) * (dt(1) - v)
     r = _rsqrt0(v)
     half, three_halves = dt(0.5), dt(1.5)
     h = half * v
@@ -73,10 +76,10 @@ def fast_sqrt(v, with_derivative=False):
         if with_derivative:
             dr = (three_halves - 3 * h * r * r) * dr - half * r * r * r
         r = r * (three_halves - h * r * r)
-    y = xp.where(cut, dt(0), v * r)
+    y = (v * r) * keep
     if not with_derivative:
         return y
-    return y, xp.where(cut, dt(0), r + v * dr)
+    return y, (r + v * dr) * keep
 
 
 def fast_atan2(y, x, with_derivative=False):
@@ -86,19 +89,17 @@ def fast_atan2(y, x, with_derivative=False):
     dt = y.dtype.type
     a = xp.abs(y) + dt(EPS_F)
     pos = x >= 0
-    den = xp.where(pos, x + a, a - x)
-    r = xp.where(pos, x - a, x + a) / den
-    base = xp.where(pos, dt(numpy.float32(math.pi / 4)), dt(numpy.float32(3 * math.pi / 4)))
+    sign_x = pos * dt(2) - dt(1)              # +1 where x >= 0 (also x = -0.0)
+    den = a + xp.abs(x)                       # x + a or a - x
+    r = (x - sign_x * a) / den                # x - a or x + a, exactly
+    base = pos * dt(numpy.float32(math.pi / 4)) + (~pos) * dt(numpy.float32(3 * math.pi / 4))
     c3, c1 = dt(_C3), dt(_C1)
-    ang = base + (c3 * r * r - c1) * r
-    neg = y < 0
-    ang = xp.where(neg, -ang, ang)
+    sign_y = dt(1) - (y < 0) * dt(2)          # -1 where y < 0
+    ang = (base + (c3 * r * r - c1) * r) * sign_y
     if not with_derivative:
         return ang
     dadr = 3 * c3 * r * r - c1
-    dr_dx = 2 * a / (den * den)
-    dr_da = -2 * x / (den * den)
-    return ang, dadr * dr_da, xp.where(neg, -1, 1).astype(dt) * dadr * dr_dx
+    return ang, dadr * (-2 * x / (den * den)), sign_y * dadr * (2 * a / (den * den))
 
 
 TWO_PI_F = numpy.float32(2 * math.pi)
@@ -107,7 +108,6 @@ TWO_PI_F = numpy.float32(2 * math.pi)
 def mod_2pi(a):
     """VLFeat's ``vl_mod_2pi_f`` for angles in [-2pi, 4pi) (fast_atan2's range
     is [-pi, pi]): one subtraction or addition of float32(2 pi)."""
-    xp = get_array_module(a)
     two_pi = a.dtype.type(TWO_PI_F)
-    a = xp.where(a > two_pi, a - two_pi, a)
-    return xp.where(a < 0, a + two_pi, a)
+    a = a - (a > two_pi) * two_pi
+    return a + (a < 0) * two_pi

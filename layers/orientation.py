@@ -110,35 +110,47 @@ class OrientationGate(_Oriented):
                       f"(N, 1, H, W), (N, 2, H, W); got {s}, {m}, {g}")
         return s
 
-    def _best(self, s, exclude=None):
-        """Best axis by |s_k| (ties to the smallest k) and its directed bin."""
+    def _best(self, s):
+        """Best axis k0 by |s_k| (strict '>' scanning k upwards, so ties go to
+        the smallest k) and its directed bin d0; then the runner-up, which is
+        one of the two neighbouring axes (ties again to the smaller k)."""
         xp = backend.get_array_module(s)
-        score = xp.abs(s[:, :self.k])
-        if exclude is not None:
-            score = xp.where(xp.arange(self.k).reshape(1, -1, 1, 1) == exclude, -1, score)
-        k = xp.argmax(score, axis=1)[:, None]
-        d = xp.where(xp.take_along_axis(s, k, axis=1) >= 0, k, k + self.k)
-        return k, d
+        k = self.k
+        best, k0 = xp.abs(s[:, :1]), xp.zeros(s[:, :1].shape, dtype=xp.int32)
+        for i in range(1, k):
+            # NOTE: a loop over axes beats argmax(axis=1), and integer
+            # arithmetic beats where() (slow on NumPy with random masks):
+            # i grows, so "k0 = i if better" is max(k0, i * better).
+            score = xp.abs(s[:, i:i + 1])
+            k0 = xp.maximum(k0, (score > best) * xp.int32(i))
+            best = xp.maximum(best, score)
+        d0 = k0 + (xp.take_along_axis(s, k0, 1) < 0) * xp.int32(k)
+        if self.mode == "hard":
+            return d0, None
+        lo, hi = (k0 - 1) % k, (k0 + 1) % k
+        a_lo, a_hi = xp.abs(xp.take_along_axis(s, lo, 1)), xp.abs(xp.take_along_axis(s, hi, 1))
+        take_hi = (a_hi > a_lo) | ((a_hi == a_lo) & (hi < lo))
+        k1 = lo + take_hi * (hi - lo)
+        return d0, k1 + (xp.take_along_axis(s, k1, 1) < 0) * xp.int32(k)
 
     def forward(self, s, m, g):
         self.check_input((s, m, g))
         xp = backend.get_array_module(s)
-        bins = xp.arange(2 * self.k).reshape(1, -1, 1, 1)
+        bins = xp.arange(2 * self.k, dtype=xp.int32).reshape(1, -1, 1, 1)
         self._m, self._g = m, g
         if self.mode == "relu":
             a = math.cos(math.pi / self.k)
             t = s - s.dtype.type(a) * m
             self._on = t > 0
             return t * self._on * s.dtype.type(1 / (1 - a))
-        k0, d0 = self._best(s)
-        self._oh0 = bins == d0
+        self._d0, self._d1 = self._best(s)
         if self.mode == "hard":
-            return m * self._oh0
-        _, d1 = self._best(s, exclude=k0)
-        self._oh1 = bins == d1
+            return (bins == self._d0) * m
         dt = s.dtype.type
         c, sn = self._vectors(s)
-        self._ud0 = (xp.take_along_axis(c, d0, axis=1), xp.take_along_axis(sn, d0, axis=1))
+        d0 = self._d0
+        self._ud0 = (xp.take_along_axis(xp.broadcast_to(c, (d0.shape[0],) + c.shape[1:]), d0, 1),
+                     xp.take_along_axis(xp.broadcast_to(sn, (d0.shape[0],) + c.shape[1:]), d0, 1))
         gx, gy = g[:, :1], g[:, 1:]
         # NOTE: |u.g| and |g| recomputed from g with VLFeat's float32 rounding,
         # so theta is a function of g (which backward differentiates).
@@ -147,7 +159,7 @@ class OrientationGate(_Oriented):
         theta = xp.arccos(xp.minimum(dt(1), proj / xp.maximum(norm, dt(1e-10))))
         w0 = (1 - theta.astype(numpy.float64) / (math.pi / self.k)).astype(s.dtype)
         self._w0, self._w1 = w0, dt(1) - w0
-        return m * (w0 * self._oh0 + self._w1 * self._oh1)
+        return (bins == d0) * (m * w0) + (bins == self._d1) * (m * self._w1)
 
     def backward(self, dzdy):
         xp = backend.get_array_module(dzdy)
@@ -156,10 +168,10 @@ class OrientationGate(_Oriented):
             ds = dzdy * self._on * dzdy.dtype.type(1 / (1 - a))
             dm = -a * ds.sum(axis=1, keepdims=True)
             return ds, dm.astype(dzdy.dtype), xp.zeros_like(self._g)
-        d0 = (dzdy * self._oh0).sum(axis=1, keepdims=True)
+        d0 = xp.take_along_axis(dzdy, self._d0, axis=1)
         if self.mode == "hard":
             return xp.zeros_like(dzdy), d0, xp.zeros_like(self._g)
-        d1 = (dzdy * self._oh1).sum(axis=1, keepdims=True)
+        d1 = xp.take_along_axis(dzdy, self._d1, axis=1)
         dm = d0 * self._w0 + d1 * self._w1
         gx, gy = self._g[:, :1], self._g[:, 1:]
         n2 = gx * gx + gy * gy

@@ -134,7 +134,7 @@ def test_gate_tie_rule_and_bilinear_weights():
 
 
 @pytest.mark.parametrize("layer", [CellPool(4), CellPool(3, "floor"), BinPool(3, 2, "gauss"),
-                                   BinPool(3, 2, "flat"), BinPool(2, None or 6, "paper")],
+                                   BinPool(3, 2, "flat"), BinPool(2, 6, "paper")],
                          ids=["cell", "cell-floor", "bins-gauss", "bins-flat", "bins-paper"])
 def test_pooling(layer):
     check_backward(layer, rng().standard_normal((2, 3, 17, 22)), seed=8)
@@ -223,3 +223,54 @@ def test_dsift_net_end_to_end(fast):
 def test_paper_dsift_net_end_to_end():
     net = invert.dsift_net(2, None, variant="paper")
     check_backward(net, smooth_images(2, 1, 16, 18, seed=20), seed=21, atol=1e-7, rtol=1e-5)
+
+
+def naive_sift_matrix(n, big_b, step, window):
+    """README's DSIFT pooling, written directly: bin b of frame i at
+    p = i*step + b*B is sum_u k_b(u) in[clamp(p - u)]."""
+    nf = (n - 1 - 3 * big_b) // step + 1
+    m = numpy.zeros((4, nf, n))
+    sigma = 2.0 * big_b
+    for b in range(4):
+        gauss = [math.exp(-0.5 * ((u - big_b * (b - 1.5)) / sigma) ** 2)
+                 for u in range(-big_b + 1, big_b)]
+        for i in range(nf):
+            for u in range(-big_b + 1, big_b):
+                tri = 1 - abs(u) / big_b
+                g = gauss[u + big_b - 1] if window == "gauss" else sum(gauss) / len(gauss)
+                m[b, i, min(max(i * step + b * big_b - u, 0), n - 1)] += tri * g
+    return m.reshape(4 * nf, n)
+
+
+@pytest.mark.parametrize("n,big_b,step", [(13, 4, 2), (40, 4, 3), (50, 8, 4), (23, 3, 5)])
+@pytest.mark.parametrize("window", ["gauss", "flat"])
+def test_sift_bin_weights_follow_the_readme(n, big_b, step, window):
+    from layers.poolweights import dense, sift_bins
+    numpy.testing.assert_allclose(dense(sift_bins(n, big_b, step, window), n),
+                                  naive_sift_matrix(n, big_b, step, window), atol=1e-6)
+
+
+@pytest.mark.parametrize("n,cs,grid", [(20, 8, "vlfeat"), (227, 8, "vlfeat"), (75, 4, "vlfeat"),
+                                       (30, 6, "floor"), (29, 3, "vlfeat")])
+def test_hog_cell_weights_are_the_tent(n, cs, grid):
+    from layers.poolweights import dense, hog_cells
+    count = (n + cs // 2) // cs if grid == "vlfeat" else n // cs
+    centres = cs * numpy.arange(count) + (cs - 1) / 2
+    tent = numpy.maximum(0, 1 - numpy.abs(numpy.arange(n)[None] - centres[:, None]) / cs)
+    numpy.testing.assert_allclose(dense(hog_cells(n, cs, grid), n), tent, atol=3e-6)
+
+
+@pytest.mark.parametrize("layer", [CellPool(8), CellPool(3, "floor"), BinPool(4, 2, "gauss"),
+                                   BinPool(3, 5, "flat"), BinPool(2, 6, "paper")],
+                         ids=["cell", "cell-floor", "bins-gauss", "bins-flat", "bins-paper"])
+def test_strided_pooling_equals_the_matrix_product(layer):
+    from layers.poolweights import dense
+    x = rng(5).standard_normal((2, 3, 23, 30))
+    ay, ax = dense(layer.kernel(23), 23), dense(layer.kernel(30), 30)
+    y = layer.forward(x)
+    full = ay @ x @ ax.T
+    if isinstance(layer, BinPool):
+        n, c, h, w = full.shape
+        full = full.reshape(n, c, 4, h // 4, 4, w // 4).transpose(0, 2, 4, 1, 3, 5)
+        full = full.reshape(n, 16 * c, h // 4, w // 4)
+    numpy.testing.assert_allclose(y, full, atol=1e-12)

@@ -29,6 +29,7 @@ from minigrad import backend
 from minigrad.layer import Layer
 
 from .fastmath import EPS_F, fast_atan2, fast_sqrt, mod_2pi
+from .orientation import scatter_planes
 
 
 class SiftOrientation(Layer):
@@ -55,16 +56,15 @@ class SiftOrientation(Layer):
         b = xp.floor(n)
         r = n - b
         b = b.astype(xp.int64)
-        t = xp.arange(self.bins).reshape(1, -1, 1, 1)
-        self._oh0 = t == (2 - b) % self.bins
-        self._oh1 = t == (1 - b) % self.bins
+        self._t0, self._t1 = (2 - b) % self.bins, (1 - b) % self.bins
         self._r, self._m = r, m
-        return ((dt(1) - r) * m) * self._oh0 + (r * m) * self._oh1
+        return scatter_planes((g.shape[0], self.bins) + g.shape[2:], g.dtype, xp,
+                              [(self._t0, (dt(1) - r) * m), (self._t1, r * m)])
 
     def backward(self, dzdy):
         xp = backend.get_array_module(dzdy)
-        d0 = (dzdy * self._oh0).sum(axis=1, keepdims=True)
-        d1 = (dzdy * self._oh1).sum(axis=1, keepdims=True)
+        d0 = xp.take_along_axis(dzdy, self._t0, axis=1)
+        d1 = xp.take_along_axis(dzdy, self._t1, axis=1)
         r = self._r
         dm = (1 - r) * d0 + r * d1
         dphi = self._m * (d1 - d0) * dzdy.dtype.type(self.bins / (2 * math.pi))

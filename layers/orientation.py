@@ -161,8 +161,7 @@ class OrientationGate(_Oriented):
         dt = s.dtype.type
         c, sn = self._vectors(s)
         d0 = self._d0
-        self._ud0 = (xp.take_along_axis(xp.broadcast_to(c, (d0.shape[0],) + c.shape[1:]), d0, 1),
-                     xp.take_along_axis(xp.broadcast_to(sn, (d0.shape[0],) + c.shape[1:]), d0, 1))
+        self._ud0 = (c.reshape(-1)[d0], sn.reshape(-1)[d0])  # u_d0 per pixel
         gx, gy = g[:, :1], g[:, 1:]
         # NOTE: |u.g| and |g| recomputed from g with VLFeat's float32 rounding,
         # so theta is a function of g (which backward differentiates).

@@ -9,3 +9,12 @@ from .structure import Add, Concat, Mask, Select
 __all__ = ["Add", "AvgPool2d", "Concat", "Conv2d", "Dropout", "GlobalAvgPool", "LRN",
            "Mask", "MaxPool2d", "ReLU", "ReLU6", "Select", "avg_pool2d", "conv2d",
            "max_pool2d", "relu"]
+from .cellpool import BinPool, CellPool
+from .dsift import L2Normalize, SiftOrientation
+from .gradient import ColourSelect, GradientNorm, ImageGradient
+from .hognorm import BlockNorm, Clamp, HogAssemble
+from .orientation import Directional, OrientationGate
+
+__all__ += ["BinPool", "BlockNorm", "CellPool", "Clamp", "ColourSelect", "Directional",
+            "GradientNorm", "HogAssemble", "ImageGradient", "L2Normalize",
+            "OrientationGate", "SiftOrientation"]

@@ -49,12 +49,19 @@ def list_images(folder):
     return files
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path, write):
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, 0o666 & ~_umask())  # NOTE: mkstemp makes files 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

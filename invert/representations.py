@@ -27,6 +27,7 @@ centred natural images (``sigma="auto"``):
   (module ``objective``) does not drift with the image size.
 """
 import importlib
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import numpy
@@ -50,12 +51,16 @@ class Representation:
     mean: object = 0.0     # subtracted after scaling 0..255 (CNNs)
     bgr: bool = False      # network reads BGR
     defaults: dict = field(default_factory=dict)  # lambda_tv, schedule, ...
+    preprocess: object = None  # a deep network's Preprocess (forward/inverse)
 
     # -- images in [0, 1] <-> centred network input -----------------------
     def to_centred(self, image):
         """(H, W[, 3]) in [0, 1] -> centred input z of shape (1, C, H, W):
         z = 255 unit image - mean - shift."""
         a = numpy.asarray(image, dtype=numpy.float64)
+        if self.preprocess is not None:
+            a = numpy.stack([a] * 3, axis=-1) if a.ndim == 2 else a
+            return backend.to_numpy(self.preprocess.forward(a)).astype(numpy.float64)
         if self.channels == 1:
             a = (a @ numpy.array(GRAY_WEIGHTS) if a.ndim == 3 else a)[None, None]
         else:
@@ -66,6 +71,8 @@ class Representation:
     def from_centred(self, z):
         """Centred input (N, C, H, W) -> images (N, H, W[, 3]) clipped to [0, 1]."""
         z = backend.to_numpy(z).astype(numpy.float64)
+        if self.preprocess is not None:
+            return numpy.clip(self.preprocess.inverse(z), 0.0, 1.0).astype(numpy.float64)
         a = (z + self.shift + self._mean(z.shape[1])) / (255 * self.unit)
         a = a[:, ::-1] if a.shape[1] == 3 and self.bgr else a
         a = a.transpose(0, 2, 3, 1)
@@ -123,6 +130,47 @@ def _random_caffenet(seed=0):
     return caffenet(random_caffenet_weights(numpy.random.default_rng(seed)))
 
 
+def _deep(name, layer):
+    """A deep network of the weights registry (``invert.networks``) as a
+    representation: RGB 0..255 minus its mean, rho as CNN-A, lambda_tv by
+    depth as the paper's CNN-A choice (0.5 for the first 30 % of the layers,
+    5 up to 60 %, 50 beyond: layers 1-6, 7-12, 13-20 of 20)."""
+    try:
+        from . import networks
+    except ImportError:
+        networks = None
+    if networks is None or name not in networks.list_networks():
+        known = names() + (networks.list_networks() if networks else [])
+        raise ValueError(f"unknown representation {name!r}; known: {', '.join(known)}")
+    try:
+        net, prep = networks.load_network(name)
+    except Exception as err:  # NOTE: missing or corrupt weights file, one line
+        raise ValueError(f"cannot load network {name!r}: {err}".replace("\n", " ")) from None
+    layer = layer or networks.network_info(name).default_layer
+    if layer not in net:
+        raise ValueError(f"network {name!r} has no layer {layer!r}; its layers are: "
+                         f"{', '.join(net.names)}")
+    depth = (net.names.index(layer) + 1) / len(net.names)
+    lambda_tv = 0.5 if depth <= 0.3 else 5.0 if depth <= 0.6 else 50.0
+    unit = prep.scale / 255
+    return Representation(name=name, net=net, layer=layer, channels=3, unit=unit,
+                          rho=68.9 * unit, preprocess=prep,
+                          defaults=dict(lambda_tv=lambda_tv, schedule="cnn"))
+
+
+def deep_networks(weights_dir="weights"):
+    """(names whose weights file exists, names without one) in the weights
+    registry; two empty lists when the registry is not installed."""
+    try:
+        from . import networks
+    except ImportError:
+        return [], []
+    have, missing = [], []
+    for name in networks.list_networks():
+        (have if (Path(weights_dir) / f"{name}.h5").is_file() else missing).append(name)
+    return have, missing
+
+
 def names():
     return sorted(REGISTRY)
 
@@ -130,7 +178,7 @@ def names():
 def get(name, layer=None, **builder_options):
     """The representation ``name`` cut at ``layer`` (None: its last layer)."""
     if name not in REGISTRY:
-        raise ValueError(f"unknown representation {name!r}; known: {', '.join(names())}")
+        return _deep(name, layer)
     target, kwargs, fields = REGISTRY[name]
     module, func = target.split(":")
     try:

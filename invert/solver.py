@@ -52,6 +52,7 @@ class Solution:
     rates: list = field(default_factory=list)   # eta used at each iteration
 
 
+@numpy.errstate(over="ignore", invalid="ignore")  # NOTE: divergence is checked explicitly
 def momentum_descent(objective, x, schedule, momentum=0.9, callback=None):
     """Minimise ``objective`` from x; see the module docstring.
 
@@ -71,7 +72,7 @@ def momentum_descent(objective, x, schedule, momentum=0.9, callback=None):
             terms, grad = objective.evaluate(x)
             if not (all(numpy.isfinite(v).all() for v in terms.values())
                     and bool(xp.isfinite(grad).all())):
-                status = "diverged"
+                status, bad = "diverged", terms
                 break
             records.append(terms)
             good, done = x, t
@@ -89,7 +90,8 @@ def momentum_descent(objective, x, schedule, momentum=0.9, callback=None):
     except KeyboardInterrupt:
         status = "interrupted"
         good, done = x, len(used)
-    final = objective.energies(good) if status != "diverged" else records[-1] if records else {}
+    final = objective.energies(good) if status != "diverged" else \
+        records[-1] if records else bad  # NOTE: not finite from the start
     history = {k: numpy.array([r[k] for r in records]).reshape(len(records), -1)
                for k in (records[0] if records else final)}
     return Solution(x=good, history=history, final=final, status=status,

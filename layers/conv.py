@@ -93,10 +93,26 @@ class Conv2d(Layer):
         n, g = x.shape[0], self.groups
         y = xp.matmul(w.reshape(g, o // g, -1), self._cols(x, (ho, wo)))
         y = y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
+        y = xp.ascontiguousarray(y)  # a fresh array: safe to add the bias in place
         if "b" in self.params:
-            y = y + self.params["b"].reshape(1, o, 1, 1)
+            y += self.params["b"].reshape(1, o, 1, 1)
         self._x = x
-        return xp.ascontiguousarray(y)
+        return y
+
+    def _w_col2im(self):
+        """Weights as (G, kh*kw*C/G, O/G): W^T with the kernel offset outermost,
+        so the slab each offset sends back to x is contiguous. Cached while
+        ``params['w']`` is the same array."""
+        w = self.params["w"]
+        if getattr(self, "_wt_of", None) is not w:
+            xp = backend.get_array_module(w)
+            o, cg, kh, kw = w.shape
+            g = self.groups
+            self._wt = xp.ascontiguousarray(
+                w.reshape(g, o // g, cg, kh, kw).transpose(0, 3, 4, 2, 1)
+                .reshape(g, kh * kw * cg, o // g))
+            self._wt_of = w
+        return self._wt
 
     def backward(self, dzdy):
         x, w = self._x, self.params["w"]
@@ -110,18 +126,24 @@ class Conv2d(Layer):
                                         ).reshape(w.shape)
             if "b" in self.params:
                 self.grads["b"] = dzdy.sum(axis=(0, 2, 3))
-        # dcols[g, c, i, j, n, v, u]: what kernel offset (i, j) sends back
-        wg = w.reshape(g, o // g, cg * kh * kw)
-        dcols = xp.matmul(wg.transpose(0, 2, 1), dy).reshape(g * cg, kh, kw, n, ho, wo)
-        if (kh, kw) == (1, 1) and self.stride == (1, 1) and self.pad == (0, 0, 0, 0):
-            return xp.ascontiguousarray(dcols.reshape(c, n, h, wd).transpose(1, 0, 2, 3))
+        pointwise = (kh, kw) == (1, 1) and self.stride == (1, 1) and self.pad == (0, 0, 0, 0)
+        if pointwise or (ho, wo, h, wd) == (1, 1, kh, kw) and self.pad == (0, 0, 0, 0):
+            # NOTE: 1x1 kernels and fully connected layers need no col2im:
+            # W^T dy already is dz/dx, laid out (C, kh, kw, N).
+            dcols = xp.matmul(w.reshape(g, o // g, -1).transpose(0, 2, 1), dy)
+            dzdx = dcols.reshape(c, n, h, wd) if pointwise else \
+                dcols.reshape(c, h, wd, n).transpose(0, 3, 1, 2)
+            return xp.ascontiguousarray(dzdx.transpose(1, 0, 2, 3))
+        # dcols[g, i, j, c, n, v, u]: what kernel offset (i, j) sends back
+        dcols = xp.matmul(self._w_col2im(), dy).reshape(g, kh, kw, cg, n, ho, wo)
         t, b, l, r = self.pad
-        dxpad = xp.zeros((n, c, h + t + b, wd + l + r), dtype=dzdy.dtype)
+        dxpad = xp.zeros((n, g, cg, h + t + b, wd + l + r), dtype=dzdy.dtype)
         sh, sw = self.stride
         for i in range(kh):
             for j in range(kw):
-                dxpad[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += \
-                    dcols[:, i, j].transpose(1, 0, 2, 3)
+                dxpad[..., i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += \
+                    dcols[:, i, j].transpose(2, 0, 1, 3, 4)
+        dxpad = dxpad.reshape(n, c, h + t + b, wd + l + r)
         return xp.ascontiguousarray(crop_padding(dxpad, self.pad, x.shape))
 
 

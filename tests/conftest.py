@@ -1,29 +1,25 @@
-"""Shared fixtures: a tiny random CNN as a stand-in representation."""
-import numpy
+import os
+import sys
+
+import numpy as np
 import pytest
 
-from invert.representations import Representation
-from layers import Conv2d, MaxPool2d, ReLU
-from minigrad import Net
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "data")
+sys.path.insert(0, HERE)  # for tests/naive.py
 
 
-def tiny_net(seed=0, channels=3, dtype=numpy.float64):
-    rng = numpy.random.default_rng(seed)
-    net = Net("tiny")
-    net.add(Conv2d((rng.standard_normal((6, channels, 3, 3)) * 0.4).astype(dtype),
-                   (rng.standard_normal(6) * 0.1).astype(dtype), pad=1), name="conv1")
-    net.add(ReLU(), name="relu1")
-    net.add(MaxPool2d(2), name="pool1")
-    net.add(Conv2d((rng.standard_normal((5, 6, 3, 3)) * 0.4).astype(dtype)), name="conv2")
-    return net
+@pytest.fixture(scope="session")
+def ref_layers():
+    return dict(np.load(os.path.join(DATA, "layers.npz")))
 
 
-def tiny_rep(seed=0, channels=3, dtype=numpy.float64, layer=None):
-    return Representation("tiny", tiny_net(seed, channels, dtype), layer=layer,
-                          channels=channels, unit=1 / 255, shift=0.5, rho=0.23,
-                          defaults=dict(lambda_tv=5.0, schedule="shallow"))
+@pytest.fixture(scope="session")
+def ref_caffenet():
+    return dict(np.load(os.path.join(DATA, "caffenet_small.npz")))
 
 
-@pytest.fixture
-def rep():
-    return tiny_rep()
+def distinct(rng, shape, gap=0.1):
+    """Values with pairwise gaps of at least ``gap`` (for max pooling), float64."""
+    n = int(np.prod(shape))
+    return (rng.permutation(n).reshape(shape) * gap - n * gap / 2).astype(np.float64)

@@ -4,7 +4,7 @@ masks, and the balancing heuristics."""
 import numpy
 import pytest
 
-from conftest import tiny_rep
+from inversion_helpers import tiny_rep
 from invert import representations
 from invert.objective import Objective, heuristic_lambdas, loss_mask
 from minigrad import check_backward

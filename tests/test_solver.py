@@ -4,7 +4,7 @@ import numpy
 import pytest
 
 import invert
-from conftest import tiny_rep
+from inversion_helpers import tiny_rep
 from invert.presets import schedule
 from invert.solver import expand, momentum_descent, random_init
 

@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+
+import naive
+from layers import Conv2d
+from minigrad import check_backward
+
+CASES = [  # (N, C, H, W, O, kh, kw, stride, pad (t, b, l, r), groups)
+    (1, 3, 7, 6, 4, 3, 3, (1, 1), (0, 0, 0, 0), 1),
+    (2, 4, 9, 8, 6, 3, 2, (2, 1), (1, 2, 0, 1), 2),
+    (3, 6, 8, 7, 9, 2, 3, (1, 2), (2, 0, 1, 1), 3),
+    (2, 4, 5, 5, 4, 5, 5, (1, 1), (2, 2, 2, 2), 4),     # depthwise
+    (2, 6, 4, 4, 5, 1, 1, (1, 1), (0, 0, 0, 0), 1),     # 1x1 fast path
+    (2, 5, 6, 6, 3, 6, 6, (1, 1), (0, 0, 0, 0), 1),     # fully connected
+    (1, 3, 11, 11, 2, 11, 11, (4, 4), (0, 0, 0, 0), 1),
+]
+
+
+def make(case, rng, dtype=np.float64):
+    n, c, h, w, o, kh, kw, stride, pad, g = case
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    layer = Conv2d(rng.standard_normal((o, c // g, kh, kw)).astype(dtype),
+                   rng.standard_normal(o).astype(dtype), stride=stride, pad=pad, groups=g)
+    return layer, x
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_forward_matches_loop(case):
+    rng = np.random.default_rng(1)
+    layer, x = make(case, rng)
+    _, _, _, _, _, _, _, stride, pad, g = case
+    ref = naive.conv2d(x, layer.params["w"], layer.params["b"], stride, pad, g)
+    np.testing.assert_allclose(layer.forward(x), ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_backward_gradcheck(case):
+    layer, x = make(case, np.random.default_rng(2))
+    check_backward(layer, x, params=True, seed=3)
+
+
+def test_float32_stays_float32():
+    layer, x = make(CASES[1], np.random.default_rng(0), np.float32)
+    y = layer.forward(x)
+    assert y.dtype == np.float32 and layer.backward(y).dtype == np.float32
+
+
+def test_without_bias():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 2, 5, 5))
+    layer = Conv2d(rng.standard_normal((3, 2, 3, 3)), None, pad=1)
+    np.testing.assert_allclose(layer.forward(x), naive.conv2d(x, layer.params["w"], None,
+                                                              (1, 1), (1, 1, 1, 1), 1))
+    check_backward(layer, x, params=True)
+
+
+@pytest.mark.parametrize("i", range(3))
+def test_reference_layers(ref_layers, i):
+    z = ref_layers
+    s, pt, pb, pl, pr, g = (int(v) for v in z[f"conv{i}_params"])
+    layer = Conv2d(z[f"conv{i}_w"], z[f"conv{i}_b"], stride=s, pad=(pt, pb, pl, pr), groups=g)
+    y, ref = layer.forward(z[f"conv{i}_x"]), z[f"conv{i}_y"]
+    assert y.shape == ref.shape
+    assert np.abs(y - ref).max() <= 1e-5 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs, words", [
+    ((2, 4, 8), (3, 4, 3, 3), {}, "rank-4"),
+    ((1, 5, 8, 8), (3, 4, 3, 3), {}, "5 channels"),
+    ((1, 4, 8, 8), (4, 2, 3, 3), {"groups": 3}, None),
+    ((1, 4, 2, 8), (3, 4, 5, 3), {"pad": (1, 1, 0, 0)}, "larger than the padded input"),
+])
+def test_bad_input_names_layer_and_shapes(x_shape, w_shape, kwargs, words):
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError) as err:
+        layer = Conv2d(rng.standard_normal(w_shape), name="convX", **kwargs)
+        layer.forward(rng.standard_normal(x_shape))
+    msg = str(err.value)
+    assert "convX" in msg
+    if words:
+        assert words in msg

@@ -1,0 +1,1 @@
+"""Developer tools (weight conversion, fetching, figures, benchmarks). Not installed."""

@@ -1,0 +1,74 @@
+"""Benchmark rows for single layers and whole stacks of CNN-A (CaffeNet) at
+its real 227x227 shapes, with random weights: forward, and forward plus
+backward to the input (what an inversion iteration pays)."""
+import numpy as np
+
+from invert.cnn import CAFFENET_LAYERS, caffenet, random_caffenet_weights
+from layers import Conv2d
+from minigrad import backend
+
+LAYERS = ["conv1", "relu1", "pool1", "norm1", "conv2", "conv3", "conv4", "conv5",
+          "pool5", "fc6", "fc7", "fc8"]
+
+
+def conv_flops(net, in_shape, until):
+    """Multiply-adds x 2 of every convolution up to ``until`` (one forward)."""
+    shapes = net.shapes(in_shape, until)
+    total = 0
+    for name in net.ancestors(until):
+        layer = net[name]
+        if isinstance(layer, Conv2d):
+            n, o, ho, wo = shapes[name]
+            _, cg, kh, kw = layer.params["w"].shape
+            total += 2 * n * o * ho * wo * cg * kh * kw
+    return total or None  # None: no matrix products to compare with GEMM
+
+
+def _pair(name, net, x, until, flops):
+    """(forward) and (forward + backward-to-input) rows."""
+    dzdy = backend.asarray(np.random.default_rng(1).standard_normal(
+        net.shapes(x.shape, until)[until]))
+
+    def fwd():
+        net.forward(x, until=until)
+
+    def fwd_bwd():
+        net.forward(x, until=until)
+        net.backward(dzdy)
+
+    return [(f"{name}/fwd", fwd, flops),
+            (f"{name}/fwd+bwd", fwd_bwd, flops and 2 * flops)]
+
+
+def cases():
+    rng = np.random.default_rng(0)
+    net = caffenet(random_caffenet_weights(rng)).to(backend.asarray)
+    rows = []
+    for batch in (1, 4):
+        x = backend.asarray(rng.standard_normal((batch, 3, 227, 227)) * 50)
+        outs = net.forward(x, return_all=True)
+        for name in LAYERS if batch == 1 else [n for n in LAYERS if n.startswith("conv")]:
+            src = net.inputs[name][0]
+            single = _single(net, name)
+            rows += _pair(f"layer/{name}/b{batch}", single, outs[src], name,
+                          conv_flops(single, outs[src].shape, name))
+        for until in ("pool5", "fc8"):
+            rows += _pair(f"stack/caffenet-to-{until}/b{batch}", net, x, until,
+                          conv_flops(net, x.shape, until))
+    return [(_reorder(n), f, fl) for n, f, fl in rows]
+
+
+def _single(net, name):
+    from minigrad import Net
+    one = Net(name)
+    one.add(net[name], name=name)
+    return one
+
+
+def _reorder(name):
+    """'layer/conv2/b1/fwd' -> 'layer/conv2/fwd/b1' (kind/what/pass/batch)."""
+    parts = name.split("/")
+    return "/".join(parts[:-2] + [parts[-1], parts[-2]])
+
+
+assert CAFFENET_LAYERS  # the table these rows follow

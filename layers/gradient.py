@@ -1,0 +1,180 @@
+"""Image gradients for HOG and DSIFT: finite differences, colour selection,
+gradient magnitude.
+
+Conventions: x is the column index (to the right), y the row index
+(downwards); angles go from +x towards +y (clockwise on screen), as in
+VLFeat. A gradient map is (N, 2, H, W) with channel 0 = gx, 1 = gy.
+
+ImageGradient(mode): x (N, C, H, W) -> g (N, 2C, H, W), channels
+[gx_0 .. gx_{C-1}, gy_0 .. gy_{C-1}]. A linear map D; backward is D^T:
+    mode "hog"   (VLFeat ``vl_hog_put_image``): gx = I[y, x+1] - I[y, x-1]
+                 (no 1/2), only for 1 <= x <= W-2 and 1 <= y <= H-2; both
+                 components are 0 on the one-pixel border.
+    mode "dsift" (VLFeat ``_vl_dsift_update_buffers``): gx = (I[x+1] - I[x-1])/2
+                 inside, one-sided I[1] - I[0] and I[W-1] - I[W-2] (no 1/2) in
+                 the first and last column; gy likewise along rows.
+    mode "paper" (the authors' MATLAB ``hog_net``/``dsift_net``): the 3x3
+                 filters [-1 0 1]/2 with zero padding, so gradients exist on
+                 the border too.
+    Backward: dz/dI = D^T dz/dg (the same slices, scattered back).
+
+ColourSelect: g (N, 2C, H, W) -> (N, 2, H, W): at each pixel the channel c*
+with the largest gx_c^2 + gy_c^2 (first channel on ties, VLFeat's strict
+'>'). Backward routes dz/dy to channel c* (c* is piecewise constant).
+
+GradientNorm(fast): g (N, 2, H, W) -> m (N, 1, H, W)
+    exact: m = sqrt(gx^2 + gy^2) (float32 ``sqrtf`` in HOG);
+           dz/dg = dz/dm * g / m (0 where m = 0).
+    fast:  m = fast_sqrt(gx^2 + gy^2) (DSIFT, ``layers.fastmath``);
+           dz/dg = dz/dm * fast_sqrt'(v) * 2 g.
+"""
+from minigrad import backend
+from minigrad.layer import Layer
+
+from .fastmath import fast_sqrt
+
+MODES = ("hog", "dsift", "paper")
+
+
+def _diff(x, mode):
+    """Finite difference along the last axis."""
+    xp = backend.get_array_module(x)
+    d = xp.zeros_like(x)
+    if mode == "hog":
+        d[..., 1:-1] = x[..., 2:] - x[..., :-2]
+        return d
+    half = x.dtype.type(0.5)
+    d[..., 1:-1] = half * (x[..., 2:] - x[..., :-2])
+    if mode == "dsift":
+        d[..., 0] = x[..., 1] - x[..., 0]
+        d[..., -1] = x[..., -1] - x[..., -2]
+    else:  # paper: zero padding
+        d[..., 0] = half * x[..., 1]
+        d[..., -1] = -half * x[..., -2]
+    return d
+
+
+def _diff_t(d, mode):
+    """The adjoint of ``_diff``."""
+    xp = backend.get_array_module(d)
+    x = xp.zeros_like(d)
+    if mode == "hog":
+        x[..., 2:] += d[..., 1:-1]
+        x[..., :-2] -= d[..., 1:-1]
+        return x
+    half = d.dtype.type(0.5)
+    x[..., 2:] += half * d[..., 1:-1]
+    x[..., :-2] -= half * d[..., 1:-1]
+    if mode == "dsift":
+        x[..., 1] += d[..., 0]
+        x[..., 0] -= d[..., 0]
+        x[..., -1] += d[..., -1]
+        x[..., -2] -= d[..., -1]
+    else:
+        x[..., 1] += half * d[..., 0]
+        x[..., -2] -= half * d[..., -1]
+    return x
+
+
+def _crop_rows(a):
+    """HOG's rule: the first and last rows of a derivative along x are 0."""
+    a[..., 0, :] = 0
+    a[..., -1, :] = 0
+    return a
+
+
+class ImageGradient(Layer):
+    def __init__(self, mode="hog", name=None):
+        super().__init__(name)
+        if mode not in MODES:
+            raise ValueError(f"layer '{self.name}': unknown gradient mode {mode!r}; "
+                             f"expected one of {MODES}")
+        self.mode = mode
+
+    def out_shape(self, in_shape):
+        self.check_rank(in_shape)
+        n, c, h, w = in_shape
+        if h < 3 or w < 3:
+            self.fail(f"needs an image of at least 3x3 pixels, got {h}x{w} "
+                      f"(input {tuple(in_shape)})")
+        return (n, 2 * c, h, w)
+
+    def forward(self, x):
+        self.check_input(x)
+        xp = backend.get_array_module(x)
+        gx = _diff(x, self.mode)
+        gy = _diff(x.swapaxes(-1, -2), self.mode).swapaxes(-1, -2)
+        if self.mode == "hog":
+            gx, gy = _crop_rows(gx), _crop_rows(gy.swapaxes(-1, -2)).swapaxes(-1, -2)
+        return xp.concatenate([gx, gy], axis=1)
+
+    def backward(self, dzdy):
+        c = dzdy.shape[1] // 2
+        dgx, dgy = dzdy[:, :c], dzdy[:, c:]
+        if self.mode == "hog":
+            dgx = _crop_rows(dgx.copy())
+            dgy = _crop_rows(dgy.swapaxes(-1, -2).copy()).swapaxes(-1, -2)
+        return _diff_t(dgx, self.mode) + \
+            _diff_t(dgy.swapaxes(-1, -2), self.mode).swapaxes(-1, -2)
+
+
+class ColourSelect(Layer):
+    def out_shape(self, in_shape):
+        self.check_rank(in_shape)
+        if in_shape[1] % 2:
+            self.fail(f"expects [gx_0..gx_C-1, gy_0..gy_C-1] channels (an even "
+                      f"number), got shape {tuple(in_shape)}")
+        return (in_shape[0], 2, *in_shape[2:])
+
+    def forward(self, g):
+        self.check_input(g)
+        c = g.shape[1] // 2
+        self._c = c
+        if c == 1:
+            return g
+        xp = backend.get_array_module(g)
+        gx, gy = g[:, :c], g[:, c:]
+        best = xp.argmax(gx * gx + gy * gy, axis=1)[:, None]  # first max wins
+        self._onehot = xp.arange(c).reshape(1, c, 1, 1) == best
+        return xp.concatenate([xp.take_along_axis(gx, best, axis=1),
+                               xp.take_along_axis(gy, best, axis=1)], axis=1)
+
+    def backward(self, dzdy):
+        if self._c == 1:
+            return dzdy
+        xp = backend.get_array_module(dzdy)
+        return xp.concatenate([dzdy[:, :1] * self._onehot,
+                               dzdy[:, 1:] * self._onehot], axis=1)
+
+
+class GradientNorm(Layer):
+    def __init__(self, fast=False, name=None):
+        super().__init__(name)
+        self.fast = bool(fast)
+
+    def out_shape(self, in_shape):
+        self.check_rank(in_shape)
+        if in_shape[1] != 2:
+            self.fail(f"expects a gradient map (N, 2, H, W), got {tuple(in_shape)}")
+        return (in_shape[0], 1, *in_shape[2:])
+
+    def forward(self, g):
+        self.check_input(g)
+        xp = backend.get_array_module(g)
+        gx, gy = g[:, :1], g[:, 1:]
+        v = gx * gx + gy * gy
+        self._g = g
+        if self.fast:
+            m, self._dmdv = fast_sqrt(v, with_derivative=True)
+        else:
+            m = xp.sqrt(v)
+            self._m = m
+        return m
+
+    def backward(self, dzdy):
+        xp = backend.get_array_module(dzdy)
+        if self.fast:
+            return dzdy * (2 * self._dmdv) * self._g
+        m = self._m
+        inv = xp.where(m > 0, 1 / xp.where(m > 0, m, 1), 0).astype(m.dtype)
+        return (dzdy * inv) * self._g

@@ -1,0 +1,170 @@
+"""Orientation binning for HOG: directional filters and orientation gating.
+
+With K orientations (9 for HOG) there are D = 2K *directed* bins; bin d is
+centred on the direction d*pi/K, measured from +x towards +y (down), so
+d = 0 is "brighter to the right", d = K/2 (80 deg for K = 9) roughly "brighter
+below", d = K "brighter to the left". Bins d and d + K are opposite.
+
+Directional(K): g (N, 2, H, W) -> s (N, 2K, H, W)
+    s_d = gx c_d + gy s_d  with  (c_d, s_d) = float32(cos, sin)(d pi/K) for
+    d < K and u_{d+K} = -u_d exactly (VLFeat's axis vectors and sign flip;
+    float64 inputs use float64 cos/sin). Computed elementwise, so float32
+    rounding is VLFeat's (``hog.c``).
+    Backward: dz/dgx = sum_d c_d dz/ds_d,  dz/dgy = sum_d s_d dz/ds_d.
+
+OrientationGate(K, mode): (s, m, g) -> h (N, 2K, H, W), with s from
+Directional, m = |g| from GradientNorm and g the gradient map. The bin
+*choice* comes from s and is piecewise constant (no gradient to s):
+k0 = argmax_{k<K} |s_k| (strict '>', ties to the smallest k: a vertical
+gradient goes to bin 4 or 13, never 5 or 14), d0 = k0 if s_k0 >= 0 else
+k0 + K; k1, d1 the runner-up axis likewise (bilinear only).
+    hard:     h_d = m [d = d0].           dz/dm = dz/dh_d0; dz/ds = dz/dg = 0.
+    bilinear: c = min(1, |u_k0.g| / max(|g|, 1e-10)), theta = arccos c (float32,
+              from g as VLFeat does), w1 = theta/(pi/K), w0 = 1 - w1;
+              h_d0 = m w0, h_d1 = m w1.
+              dz/dm = w0 dz/dh_d0 + w1 dz/dh_d1;
+              dz/dg = m (dz/dh_d1 - dz/dh_d0)/(pi/K) dtheta/dg with the
+              well-conditioned dtheta/dg = sgn(u x g) (-gy, gx)/|g|^2
+              (u = +-u_k0 signed towards g; u x g = ux gy - uy gx). This is
+              the derivative of the exact angle; VLFeat's float32 u_k are unit
+              only to 1e-7, so in float32 it differs from the derivative of
+              the rounded forward by that much, relatively (1/theta more
+              near theta = 0, where acos is clamped).
+    relu:     h_d = max(0, s_d - a m)/(1 - a), a = cos(pi/K) (the paper's
+              approximation, scaled to match bilinear's peak).
+              dz/ds_d = [h_d > 0] dz/dh_d/(1-a); dz/dm = -a/(1-a) sum_d [h_d>0] dz/dh_d.
+Sources: VLFeat 0.9.21 ``vl_hog_put_image``; paper section 3.
+"""
+import math
+
+import numpy
+
+from minigrad import backend
+from minigrad.layer import Layer
+
+GATE_MODES = ("hard", "bilinear", "relu")
+
+
+def axis_vectors(num_orientations, dtype=numpy.float32):
+    """(c, s), each (2K,): u_d for the 2K directed bins. float32 gives
+    VLFeat's rounded constants; float64 the float64 ones (unit vectors to
+    1e-16, so that the bilinear angle is exactly what backward differentiates)."""
+    k = numpy.arange(num_orientations)
+    c = numpy.cos(k * math.pi / num_orientations).astype(dtype)
+    s = numpy.sin(k * math.pi / num_orientations).astype(dtype)
+    return numpy.concatenate([c, -c]), numpy.concatenate([s, -s])
+
+
+class _Oriented(Layer):
+    def __init__(self, num_orientations=9, name=None):
+        super().__init__(name)
+        self.k = int(num_orientations)
+        if self.k < 2:
+            raise ValueError(f"layer '{self.name}': need at least 2 orientations, "
+                             f"got {num_orientations}")
+
+    def _vectors(self, like):
+        """u_d as (1, 2K, 1, 1) arrays of like's dtype and device."""
+        xp = backend.get_array_module(like)
+        dt = numpy.float64 if like.dtype == numpy.float64 else numpy.float32
+        return tuple(xp.asarray(a, dtype=like.dtype).reshape(1, -1, 1, 1)
+                     for a in axis_vectors(self.k, dt))
+
+
+class Directional(_Oriented):
+    def out_shape(self, in_shape):
+        self.check_rank(in_shape)
+        if in_shape[1] != 2:
+            self.fail(f"expects a gradient map (N, 2, H, W), got {tuple(in_shape)}")
+        return (in_shape[0], 2 * self.k, *in_shape[2:])
+
+    def forward(self, g):
+        self.check_input(g)
+        c, s = self._vectors(g)
+        return g[:, :1] * c + g[:, 1:] * s
+
+    def backward(self, dzdy):
+        xp = backend.get_array_module(dzdy)
+        c, s = self._vectors(dzdy)
+        return xp.concatenate([(dzdy * c).sum(axis=1, keepdims=True),
+                               (dzdy * s).sum(axis=1, keepdims=True)], axis=1)
+
+
+class OrientationGate(_Oriented):
+    n_inputs = 3
+
+    def __init__(self, num_orientations=9, mode="hard", name=None):
+        super().__init__(num_orientations, name)
+        if mode not in GATE_MODES:
+            raise ValueError(f"layer '{self.name}': unknown gating mode {mode!r}; "
+                             f"expected one of {GATE_MODES}")
+        self.mode = mode
+
+    def out_shape(self, in_shapes):
+        s, m, g = (tuple(a) for a in in_shapes)
+        for a in in_shapes:
+            self.check_rank(a)
+        n, _, h, w = s
+        if s != (n, 2 * self.k, h, w) or m != (n, 1, h, w) or g != (n, 2, h, w):
+            self.fail(f"expects (s, m, g) of shapes (N, {2 * self.k}, H, W), "
+                      f"(N, 1, H, W), (N, 2, H, W); got {s}, {m}, {g}")
+        return s
+
+    def _best(self, s, exclude=None):
+        """Best axis by |s_k| (ties to the smallest k) and its directed bin."""
+        xp = backend.get_array_module(s)
+        score = xp.abs(s[:, :self.k])
+        if exclude is not None:
+            score = xp.where(xp.arange(self.k).reshape(1, -1, 1, 1) == exclude, -1, score)
+        k = xp.argmax(score, axis=1)[:, None]
+        d = xp.where(xp.take_along_axis(s, k, axis=1) >= 0, k, k + self.k)
+        return k, d
+
+    def forward(self, s, m, g):
+        self.check_input((s, m, g))
+        xp = backend.get_array_module(s)
+        bins = xp.arange(2 * self.k).reshape(1, -1, 1, 1)
+        self._m, self._g = m, g
+        if self.mode == "relu":
+            a = math.cos(math.pi / self.k)
+            t = s - s.dtype.type(a) * m
+            self._on = t > 0
+            return t * self._on * s.dtype.type(1 / (1 - a))
+        k0, d0 = self._best(s)
+        self._oh0 = bins == d0
+        if self.mode == "hard":
+            return m * self._oh0
+        _, d1 = self._best(s, exclude=k0)
+        self._oh1 = bins == d1
+        dt = s.dtype.type
+        c, sn = self._vectors(s)
+        self._ud0 = (xp.take_along_axis(c, d0, axis=1), xp.take_along_axis(sn, d0, axis=1))
+        gx, gy = g[:, :1], g[:, 1:]
+        # NOTE: |u.g| and |g| recomputed from g with VLFeat's float32 rounding,
+        # so theta is a function of g (which backward differentiates).
+        proj = xp.abs(gx * self._ud0[0] + gy * self._ud0[1])
+        norm = xp.sqrt(gx * gx + gy * gy)
+        theta = xp.arccos(xp.minimum(dt(1), proj / xp.maximum(norm, dt(1e-10))))
+        w0 = (1 - theta.astype(numpy.float64) / (math.pi / self.k)).astype(s.dtype)
+        self._w0, self._w1 = w0, dt(1) - w0
+        return m * (w0 * self._oh0 + self._w1 * self._oh1)
+
+    def backward(self, dzdy):
+        xp = backend.get_array_module(dzdy)
+        if self.mode == "relu":
+            a = math.cos(math.pi / self.k)
+            ds = dzdy * self._on * dzdy.dtype.type(1 / (1 - a))
+            dm = -a * ds.sum(axis=1, keepdims=True)
+            return ds, dm.astype(dzdy.dtype), xp.zeros_like(self._g)
+        d0 = (dzdy * self._oh0).sum(axis=1, keepdims=True)
+        if self.mode == "hard":
+            return xp.zeros_like(dzdy), d0, xp.zeros_like(self._g)
+        d1 = (dzdy * self._oh1).sum(axis=1, keepdims=True)
+        dm = d0 * self._w0 + d1 * self._w1
+        gx, gy = self._g[:, :1], self._g[:, 1:]
+        n2 = gx * gx + gy * gy
+        cross = self._ud0[0] * gy - self._ud0[1] * gx
+        side = xp.sign(cross) * xp.sign(self._ud0[0] * gx + self._ud0[1] * gy)
+        coef = xp.where(n2 > 0, (d1 - d0) * self._m * side * (self.k / math.pi)
+                        / xp.where(n2 > 0, n2, 1), 0).astype(dzdy.dtype)
+        return xp.zeros_like(dzdy), dm, xp.concatenate([-gy * coef, gx * coef], axis=1)

@@ -116,9 +116,15 @@ class Representation:
 SHALLOW = dict(channels=1, unit=1 / 255, shift=0.5, rho=0.2327,
                defaults=dict(lambda_tv=5.0, schedule="shallow"))
 REGISTRY = {
-    "hog": ("invert.hog:hog_net", dict(cell_size=8, variant="uoctti", bilinear=False), SHALLOW),
-    "hogb": ("invert.hog:hog_net", dict(cell_size=8, variant="uoctti", bilinear=True), SHALLOW),
-    "dsift": ("invert.dsift:dsift_net", dict(bin_size=4, step=2, fast=True), SHALLOW),
+    "hog": ("invert.shallow:hog_net", dict(cell_size=8, variant="uoctti"), SHALLOW),
+    "hogb": ("invert.shallow:hog_net", dict(cell_size=8, variant="uoctti",
+                                            orientation="bilinear"), SHALLOW),
+    "dsift": ("invert.shallow:dsift_net", dict(bin_size=4, step=2, fast=True), SHALLOW),
+    "hog-paper": ("invert.shallow:hog_net", dict(cell_size=8, variant="paper"), SHALLOW),
+    "hogb-paper": ("invert.shallow:hog_net", dict(cell_size=8, variant="paper",
+                                                  orientation="bilinear"), SHALLOW),
+    "dsift-paper": ("invert.shallow:dsift_net", dict(bin_size=4, step=None,
+                                                     variant="paper"), SHALLOW),
     "caffenet-random": ("invert.representations:_random_caffenet", {},
                         dict(channels=3, defaults=dict(lambda_tv=5.0, schedule="cnn"))),
 }

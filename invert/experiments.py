@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy
+from PIL import Image
 
 from . import metrics, presets, representations
 from .api import invert, resolve
@@ -30,20 +31,37 @@ class Interrupted(Exception):
     """Raised after a Ctrl-C, once what was finished has been written."""
 
 
-def plan(name, images_dir, limit=None, **overrides):
-    """Validate everything before any work: (experiment, image paths, runs)."""
+def load_gray(path, size=None):
+    """The grayscale image, optionally resized (Pillow LANCZOS) to size x size."""
+    a = load_image(path, gray=True)
+    if size is None or a.shape == (size, size):
+        return a
+    im = Image.fromarray(a.astype(numpy.float32), mode="F")
+    return numpy.asarray(im.resize((size, size), Image.Resampling.LANCZOS), numpy.float64)
+
+
+def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
+    """Validate everything before any work: (experiment, image paths, runs).
+    ``only`` keeps some of the runs; ``size`` resizes every image to size x
+    size (default: native resolution, as the paper)."""
     if name not in presets.EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(presets.EXPERIMENTS)}")
     exp = presets.EXPERIMENTS[name]
     paths = list_images(images_dir)[:limit]
     runs = {}
+    unknown = set(only or ()) - set(exp["runs"])
+    if unknown:
+        raise ValueError(f"experiment {name!r} has no run(s) {', '.join(sorted(unknown))}; "
+                         f"its runs are: {', '.join(exp['runs'])}")
     for run, spec in exp["runs"].items():
+        if only and run not in only:
+            continue
         options = {**presets.preset(spec["preset"]), **{k: v for k, v in spec.items()
                                                        if k != "preset"}, **overrides}
         rep = representations.get(options.pop("rep"), options.pop("layer", None))
         runs[run] = (rep, options)
     for p in paths:
-        h, w = load_image(p, gray=True).shape
+        h, w = load_gray(p, size).shape
         for rep, options in runs.values():
             rep.code_shape(h, w)
             resolve(rep, (rep.channels, h, w), options)
@@ -54,9 +72,10 @@ def _file(out, run, path):
     return Path(out) / run.replace("=", "_") / f"{Path(path).stem}.npz"
 
 
-def run_experiment(name, images_dir, out, limit=None, progress=None, log=print, **overrides):
+def run_experiment(name, images_dir, out, limit=None, only=None, size=None, progress=None,
+                   log=print, **overrides):
     """Run (or resume) experiment ``name``; returns the summary rows."""
-    exp, paths, runs = plan(name, images_dir, limit, **overrides)
+    exp, paths, runs = plan(name, images_dir, limit, only, size, **overrides)
     for run in runs:
         _file(out, run, paths[0]).parent.mkdir(parents=True, exist_ok=True)
     interrupted = False
@@ -66,7 +85,7 @@ def run_experiment(name, images_dir, out, limit=None, progress=None, log=print, 
             if target.exists():
                 continue
             log(f"[{i + 1}/{len(paths)}] {run} {path.name}")
-            image = load_image(path, gray=True)
+            image = load_gray(path, size)
             res = invert(image, rep, progress=progress, **options)
             if res.status == "interrupted":
                 interrupted = True
@@ -79,14 +98,14 @@ def run_experiment(name, images_dir, out, limit=None, progress=None, log=print, 
                      phi0=res.phi0, info=json.dumps(info, default=str))
         if interrupted:
             break
-    rows = summarise(exp, paths, runs, out)
+    rows = summarise(exp, paths, runs, out, size)
     if interrupted:
         raise Interrupted(f"interrupted; finished results and tables are in {out} "
                           f"(run the same command again to resume)")
     return rows
 
 
-def summarise(exp, paths, runs, out):
+def summarise(exp, paths, runs, out, size=None):
     """Tables and montage from the finished per-image results."""
     out = Path(out)
     rows, per_image, done = [], [], {}
@@ -111,7 +130,7 @@ def summarise(exp, paths, runs, out):
     save_text(out / "table.md", _markdown(exp, rows))
     save_text(out / "table.csv", _csv(rows))
     save_text(out / "per_image.csv", _csv(per_image))
-    grid = [[load_image(p, gray=True)] + [_stretch(done[r].get(p)) for r in runs]
+    grid = [[load_gray(p, size)] + [_stretch(done[r].get(p)) for r in runs]
             for p in paths if any(p in done[r] for r in runs)]
     if grid:
         save_png(out / "montage.png", montage(grid, ["original", *runs], cell=128))

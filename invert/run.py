@@ -40,6 +40,9 @@ def parser():
       help="folder of images for an experiment (default: %(default)s, written by "
       "`python -m tools.fetch images`)")
     a("--limit", metavar="N", type=int, help="experiments: only the first N images")
+    a("--runs", metavar="A,B", help="experiments: only these runs (e.g. HOG,HOGb)")
+    a("--size", type=int, metavar="N", help="experiments: resize images to N x N "
+      "(default: native resolution, as the paper)")
     a("--out", metavar="DIR", help="output directory (default: runs/default or runs/<experiment>)")
     a("--preset", metavar="NAME", help=f"named settings: {', '.join(sorted(presets.PRESETS))}")
     a("--sigma", metavar="X", help='scale of x: "auto" (from the image size), "paper" or a number')
@@ -175,6 +178,7 @@ def main(argv=None):
             out = prepare_out(args.out or f"runs/{args.experiment}")
             rows = experiments.run_experiment(
                 args.experiment, args.images, out, args.limit,
+                args.runs.split(",") if args.runs else None, args.size,
                 progress=None if args.quiet else Progress(args.experiment),
                 **options_from(args))
             for r in rows:

@@ -86,22 +86,26 @@ def options_from(args):
 
 
 class Progress:
-    """A one-line text progress bar on stderr, redrawn at most 10 times/s."""
+    """A text progress bar on stderr with the current energies (the lowest over
+    restarts): redrawn in place at most 10 times a second on a terminal, one
+    line per tenth of the run otherwise (a log file)."""
 
     def __init__(self, label="", stream=sys.stderr, width=30):
         self.label, self.stream, self.width, self.last = label, stream, width, 0.0
 
     def __call__(self, t, total, terms):
-        now = time.monotonic()
-        if now - self.last < 0.1 and t < total:
+        tty, now = self.stream.isatty(), time.monotonic()
+        due = now - self.last >= 0.1 if tty else t % max(total // 10, 1) == 0
+        if not due and t < total:
             return
         self.last = now
         done = int(self.width * t / total)
         energies = " ".join(f"{k} {terms[k].min():.3g}" for k in ("loss", "alpha", "tv", "total"))
-        self.stream.write(f"\r{self.label} [{'#' * done}{'.' * (self.width - done)}] "
-                          f"{t}/{total} {energies}\033[K")
-        if t >= total:
-            self.stream.write("\n")
+        line = f"{self.label} [{'#' * done}{'.' * (self.width - done)}] {t}/{total} {energies}"
+        if tty:
+            self.stream.write("\r" + line + "\033[K" + ("\n" if t >= total else ""))
+        else:
+            self.stream.write(line + "\n")
         self.stream.flush()
 
 

@@ -127,7 +127,7 @@ def summarise(exp, paths, runs, out, size=None):
             per_image.append(dict(run=run, image=Path(p).name, paper_error=errs["paper"][k],
                                   code_error=errs["code"][k], seconds=info["seconds"],
                                   loss=info["final"]["loss"][0], status=info["status"]))
-    save_text(out / "table.md", _markdown(exp, rows))
+    save_text(out / "table.md", _markdown(exp, rows, _settings(out, runs, paths)))
     save_text(out / "table.csv", _csv(rows))
     save_text(out / "per_image.csv", _csv(per_image))
     grid = [[load_gray(p, size)] + [_stretch(done[r].get(p)) for r in runs]
@@ -152,7 +152,22 @@ def _csv(rows):
     return "\n".join([",".join(keys)] + [",".join(fmt(r[k]) for k in keys) for r in rows]) + "\n"
 
 
-def _markdown(exp, rows):
+def _settings(out, runs, paths):
+    """One line per run: the resolved settings of its first finished image."""
+    lines = []
+    for run in runs:
+        for p in paths:
+            if _file(out, run, p).exists():
+                s = json.loads(str(numpy.load(_file(out, run, p))["info"]))["settings"]
+                lines.append(f"* {run}: {s['rep']} on {s['height']}x{s['width']} grayscale, "
+                             f"sigma {s['sigma']:.4g}, lambda_alpha {s['lambda_alpha']:.4g}, "
+                             f"lambda_tv {s['lambda_tv']:g}, beta {s['beta']:g}, "
+                             f"{s['iters']} iterations, {s['restarts']} restart(s)")
+                break
+    return lines
+
+
+def _markdown(exp, rows, settings=()):
     lines = [f"# {exp['title']}", "",
              f"Generated {time.strftime('%Y-%m-%d %H:%M')} by `python -m invert.run`. "
              "Errors in percent, mean +- std over the images (sample std).", "",
@@ -164,4 +179,4 @@ def _markdown(exp, rows):
         lines.append(f"| {r['run']} | {r['images']} | {r['error_mean']:.2f} +- "
                      f"{r['error_std']:.1f} | {r['code_error_mean']:.2f} +- "
                      f"{r['code_error_std']:.1f} | {paper} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + [""] + list(settings)) + "\n"

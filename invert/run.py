@@ -14,6 +14,7 @@ written, marked "interrupted").
 """
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -127,9 +128,9 @@ def default_jobs(args):
         return [(args.rep, args.layer)]
     jobs = [("hog", args.layer)]
     deep, missing = representations.deep_networks()
-    if missing:
-        print(f"note: no weights for {', '.join(missing)}; run `python -m tools.fetch "
-              "weights` to invert deep networks too", file=sys.stderr)
+    if missing or not deep:
+        print(f"note: no weights for {', '.join(missing) or 'any deep network'}; run "
+              "`python -m tools.fetch weights` to invert deep networks too", file=sys.stderr)
     return jobs + [(name, None) for name in deep]
 
 
@@ -173,8 +174,13 @@ def main_job(args):
     return status
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # NOTE: SIGTERM stops as cleanly as Ctrl-C
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         from minigrad import backend
         backend.use(args.device)

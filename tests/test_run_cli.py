@@ -102,3 +102,28 @@ def test_divergence_is_reported_and_the_last_finite_result_kept(tmp_path, photo)
     assert "diverged" in r.stderr and "Traceback" not in r.stderr
     job = json.loads((out / "results.json").read_text())["jobs"][0]
     assert job["status"] == "diverged"
+
+
+def test_sigterm_stops_cleanly_and_keeps_what_was_done(tmp_path, photo):
+    import signal
+    import time
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "invert.run", "--rep", "hog", "--image",
+                             str(photo), "--out", str(out), "--iters", "1000000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=ROOT)
+    # the first progress line (non-terminal: one per tenth) cannot come before
+    # the end, so wait for the solver by the original being written
+    deadline = time.monotonic() + 60
+    while not (out / "original.png").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    job = json.loads((out / "results.json").read_text())["jobs"][0]
+    assert job["status"] == "interrupted" and 0 < job["iterations"] < 1000000
+    with Image.open(out / "hog.png") as im:
+        assert im.size == (48, 40)

@@ -113,6 +113,9 @@ class Representation:
 # -- the registry ------------------------------------------------------------
 # name -> (builder "module:function", builder kwargs, Representation fields).
 # A builder returns a minigrad Net; shallow ones read [0, 1] grayscale.
+# hog/hogb/dsift are VLFeat's (numerically equal to it); *-authors are the
+# authors' MATLAB networks (27-d HOG without texture, DSIFT-like), for
+# comparing with the paper's own numbers (SPEC §4).
 SHALLOW = dict(channels=1, unit=1 / 255, shift=0.5, rho=0.2327,
                defaults=dict(lambda_tv=5.0, schedule="shallow"))
 REGISTRY = {
@@ -120,11 +123,11 @@ REGISTRY = {
     "hogb": ("invert.shallow:hog_net", dict(cell_size=8, variant="uoctti",
                                             orientation="bilinear"), SHALLOW),
     "dsift": ("invert.shallow:dsift_net", dict(bin_size=4, step=2, fast=True), SHALLOW),
-    "hog-paper": ("invert.shallow:hog_net", dict(cell_size=8, variant="paper"), SHALLOW),
-    "hogb-paper": ("invert.shallow:hog_net", dict(cell_size=8, variant="paper",
-                                                  orientation="bilinear"), SHALLOW),
-    "dsift-paper": ("invert.shallow:dsift_net", dict(bin_size=4, step=None,
-                                                     variant="paper"), SHALLOW),
+    "hog-authors": ("invert.shallow:hog_net", dict(cell_size=8, variant="paper"), SHALLOW),
+    "hogb-authors": ("invert.shallow:hog_net", dict(cell_size=8, variant="paper",
+                                                    orientation="bilinear"), SHALLOW),
+    "dsift-authors": ("invert.shallow:dsift_net", dict(bin_size=4, step=None,
+                                                       variant="paper"), SHALLOW),
     "caffenet-random": ("invert.representations:_random_caffenet", {},
                         dict(channels=3, defaults=dict(lambda_tv=5.0, schedule="cnn"))),
 }

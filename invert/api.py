@@ -71,6 +71,14 @@ class Inversion:
         return self.images[self.best]
 
 
+def _number(key, value, words):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} must be {', '.join(repr(w) for w in words)} or a number, "
+                         f"got {value!r}") from None
+
+
 def resolve(rep, shape, options):
     """Turn "auto"/"paper"/None options into numbers for an image of ``shape``
     (C, H, W); returns the settings dict."""
@@ -80,14 +88,15 @@ def resolve(rep, shape, options):
         raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")
     _, h, w = shape
     sigma = s["sigma"]
-    s["sigma"] = (rep.sigma(h, w) if sigma == "auto" else
-                  representations.PAPER_SIGMA * rep.unit if sigma == "paper" else float(sigma))
+    s["sigma"] = (rep.sigma(h, w) if sigma == "auto" else representations.PAPER_SIGMA
+                  * rep.unit if sigma == "paper" else _number("sigma", sigma, ("auto", "paper")))
     la, lt = heuristic_lambdas(s["sigma"], h, w, s["alpha"], s["beta"],
                                s["B"] * rep.unit, s["a"])
-    s["lambda_alpha"] = (la if s["lambda_alpha"] == "auto" else PAPER_LAMBDA_ALPHA
-                         if s["lambda_alpha"] == "paper" else float(s["lambda_alpha"]))
+    a = s["lambda_alpha"]
+    s["lambda_alpha"] = (la if a == "auto" else PAPER_LAMBDA_ALPHA if a == "paper" else
+                         _number("lambda_alpha", a, ("auto", "paper")))
     tv = rep.defaults.get("lambda_tv", 5.0) if s["lambda_tv"] is None else s["lambda_tv"]
-    s["lambda_tv"] = lt if tv == "auto" else float(tv)
+    s["lambda_tv"] = lt if tv == "auto" else _number("lambda_tv", tv, ("auto",))
     for key in ("sigma", "alpha", "beta", "restarts"):
         if not s[key] > 0:
             raise ValueError(f"{key} must be positive, got {s[key]}")

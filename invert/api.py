@@ -1,0 +1,155 @@
+"""``invert.invert``: one call from an image to its reconstructions.
+
+    >>> import invert
+    >>> r = invert.invert("photo.png", rep="hog", restarts=2, seed=0)
+    >>> r.image            # best restart, (H, W) or (H, W, 3) in [0, 1]
+    >>> r.images           # every restart
+    >>> r.history["loss"]  # (iterations, restarts), also "alpha", "tv", "total"
+    >>> r.error            # ||Phi(x*) - Phi0|| / ||Phi0|| per restart
+    >>> r.settings         # every resolved option (JSON-ready)
+
+Options (defaults in ``OPTIONS``; a ``preset`` from ``presets.PRESETS``
+fills them first, explicit keywords win):
+
+sigma         "auto" (rho sqrt(C H W), ``representations``), "paper" (the
+              authors' 27098.1 grey levels) or a number, in input units.
+lambda_alpha  "auto" (heuristic, ``objective``), "paper" (2.16e8) or a number.
+lambda_tv     None (the representation's default: 5 for HOG/DSIFT), "auto"
+              (heuristic with ``a``), or a number.
+alpha, beta   exponents of the two priors (6 and 2).
+B, a          pixel half-range in grey levels and gradient fraction of the
+              heuristics (128, 0.01).
+schedule      a name of ``presets.SCHEDULES`` or [(eta, iterations), ...];
+              ``iters`` rescales it to that many iterations in total.
+restarts      random restarts, run together as one batch.
+seed / rng    seed of the initial noise, or an explicit numpy Generator.
+window, group   restrict the loss to the central n x n neurons or to the
+              "first"/"second" half of the channels (Figs. 9-10).
+gray          invert the grayscale image (forced for HOG/DSIFT).
+"""
+import time
+from dataclasses import dataclass, field
+
+import numpy
+
+from minigrad import backend
+
+from . import presets, representations
+from .images import load_image
+from .objective import Objective, heuristic_lambdas, loss_mask
+from .solver import momentum_descent, random_init
+
+OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, beta=2.0,
+               B=128.0, a=0.01, schedule=None, iters=None, momentum=0.9, restarts=1,
+               seed=0, window=None, group=None, loss_weight=1.0, subtract_mean=True,
+               tv_floor=1e-5, dtype="float32", gray=False)
+PAPER_LAMBDA_ALPHA = 2.16e8
+
+
+@dataclass
+class Inversion:
+    images: list            # one reconstruction per restart, in [0, 1]
+    x: numpy.ndarray        # the unit-norm solution, (N, C, H, W)
+    history: dict           # term -> (iterations, N)
+    final: dict             # term -> (N,) at the solution
+    error: numpy.ndarray    # ||M(Phi(sigma x) - Phi0)|| / ||M Phi0|| per restart
+    phi: numpy.ndarray      # codes of the reconstructions, (N, C', H', W')
+    phi0: numpy.ndarray     # code of the original, (C', H', W')
+    settings: dict
+    status: str = "done"
+    iterations: int = 0
+    seconds: float = 0.0
+    resets: list = field(default_factory=list)
+
+    @property
+    def best(self):
+        """Index of the restart with the lowest final energy."""
+        return int(numpy.nanargmin(self.final["total"]))
+
+    @property
+    def image(self):
+        return self.images[self.best]
+
+
+def _number(key, value, words):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} must be {', '.join(repr(w) for w in words)} or a number, "
+                         f"got {value!r}") from None
+
+
+def resolve(rep, shape, options):
+    """Turn "auto"/"paper"/None options into numbers for an image of ``shape``
+    (C, H, W); returns the settings dict."""
+    s = {**OPTIONS, **options}
+    unknown = set(options) - set(OPTIONS) - {"rep", "layer", "preset"}
+    if unknown:
+        raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    _, h, w = shape
+    sigma = s["sigma"]
+    s["sigma"] = (rep.sigma(h, w) if sigma == "auto" else representations.PAPER_SIGMA
+                  * rep.unit if sigma == "paper" else _number("sigma", sigma, ("auto", "paper")))
+    la, lt = heuristic_lambdas(s["sigma"], h, w, s["alpha"], s["beta"],
+                               s["B"] * rep.unit, s["a"])
+    a = s["lambda_alpha"]
+    s["lambda_alpha"] = (la if a == "auto" else PAPER_LAMBDA_ALPHA if a == "paper" else
+                         _number("lambda_alpha", a, ("auto", "paper")))
+    tv = rep.defaults.get("lambda_tv", 5.0) if s["lambda_tv"] is None else s["lambda_tv"]
+    s["lambda_tv"] = lt if tv == "auto" else _number("lambda_tv", tv, ("auto",))
+    for key in ("sigma", "alpha", "beta", "restarts"):
+        if not s[key] > 0:
+            raise ValueError(f"{key} must be positive, got {s[key]}")
+    for key in ("lambda_alpha", "lambda_tv"):
+        if not s[key] >= 0:
+            raise ValueError(f"{key} must be non-negative, got {s[key]}")
+    s["schedule"] = presets.schedule(s["schedule"] or rep.defaults.get("schedule", "generic"),
+                                     s["iters"])
+    s["iters"] = sum(n for _, n in s["schedule"])
+    s["restarts"] = int(s["restarts"])
+    s.update(rep=rep.name, layer=rep.layer, height=h, width=w, input_channels=rep.channels)
+    return s
+
+
+def invert(image, rep="hog", layer=None, *, preset=None, rng=None, progress=None, **options):
+    """Reconstruct ``image`` (a path or an (H, W[, 3]) array in [0, 1]) from
+    its code under representation ``rep`` (a registry name or a
+    ``Representation``) cut at ``layer``. See the module docstring."""
+    if preset is not None:
+        options = {**presets.preset(preset), **options}
+        rep = options.pop("rep", rep)
+        layer = options.pop("layer", layer)
+    if isinstance(rep, str):
+        rep = representations.get(rep, layer)
+    x0 = load_image(image) if not hasattr(image, "shape") else numpy.asarray(image, numpy.float64)
+    if x0.ndim not in (2, 3) or (x0.ndim == 3 and x0.shape[2] != 3):
+        raise ValueError(f"expected an (H, W) or (H, W, 3) image, got shape {x0.shape}")
+    if options.get("gray") and x0.ndim == 3:
+        x0 = x0 @ numpy.array(representations.GRAY_WEIGHTS)
+    h, w = x0.shape[:2]
+    code_shape = rep.code_shape(h, w)
+    s = resolve(rep, (rep.channels, h, w), options)
+    dtype = numpy.dtype(s["dtype"]).type
+
+    phi0 = rep.forward(backend.asarray(rep.to_centred(x0), dtype))
+    mask = loss_mask(code_shape, s["window"], s["group"])
+    objective = Objective(rep, phi0, s["sigma"], s["lambda_alpha"], s["lambda_tv"],
+                          s["alpha"], s["beta"],
+                          None if mask is None else backend.asarray(mask, dtype),
+                          s["loss_weight"], s["subtract_mean"], s["tv_floor"])
+    rng = numpy.random.default_rng(s["seed"]) if rng is None else rng
+    x = random_init(rng, (s["restarts"], rep.channels, h, w), dtype)
+    start = time.perf_counter()
+    sol = momentum_descent(objective, x, s["schedule"], s["momentum"], progress)
+    seconds = time.perf_counter() - start
+
+    phi = rep.forward(s["sigma"] * sol.x)
+    diff = phi - phi0 if mask is None else (phi - phi0) * objective.mask
+    n = sol.x.shape[0]
+    error = numpy.sqrt(backend.to_numpy((diff * diff).reshape(n, -1).sum(axis=1))
+                       .astype(numpy.float64) / objective.phi0_sq)
+    images = list(rep.from_centred(s["sigma"] * sol.x))
+    return Inversion(images=images, x=backend.to_numpy(sol.x), history=sol.history,
+                     final=sol.final, error=error, phi=backend.to_numpy(phi),
+                     phi0=backend.to_numpy(phi0)[0], settings=s, status=sol.status,
+                     iterations=sol.iterations, seconds=seconds, resets=sol.resets)

@@ -1,0 +1,182 @@
+"""The paper's experiments over a folder of images (Table 1, Fig. 4).
+
+An experiment (``presets.EXPERIMENTS``) is a set of named runs, each a preset
+plus overrides, applied to every image of a folder in grayscale at native
+resolution. Results are kept per image and run in ``OUT/<run>/<image>.npz``
+(the reconstruction, both codes and a JSON summary), so a second call skips
+what is finished: an interrupted experiment resumes where it stopped.
+
+When all is done (or on Ctrl-C, with what is done) it writes
+
+* ``table.md`` / ``table.csv``: mean +- std of the normalised error, both
+  definitions (``metrics``), per run, beside the paper's numbers;
+* ``per_image.csv``: every image's errors and energies;
+* ``montage.png``: original | one reconstruction per run, one row per image
+  (Fig. 3 / Fig. 4 style; each reconstruction min-max stretched for display,
+  as the authors' figures).
+"""
+import json
+import time
+from pathlib import Path
+
+import numpy
+from PIL import Image
+
+from . import metrics, presets, representations
+from .api import invert, resolve
+from .images import list_images, load_image, montage, save_npz, save_png, save_text
+
+
+class Interrupted(Exception):
+    """Raised after a Ctrl-C, once what was finished has been written."""
+
+
+def load_gray(path, size=None):
+    """The grayscale image, optionally resized (Pillow LANCZOS) to size x size."""
+    a = load_image(path, gray=True)
+    if size is None or a.shape == (size, size):
+        return a
+    im = Image.fromarray(a.astype(numpy.float32), mode="F")
+    return numpy.asarray(im.resize((size, size), Image.Resampling.LANCZOS), numpy.float64)
+
+
+def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
+    """Validate everything before any work: (experiment, image paths, runs).
+    ``only`` keeps some of the runs; ``size`` resizes every image to size x
+    size (default: native resolution, as the paper)."""
+    if name not in presets.EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(presets.EXPERIMENTS)}")
+    exp = presets.EXPERIMENTS[name]
+    paths = list_images(images_dir)[:limit]
+    runs = {}
+    unknown = set(only or ()) - set(exp["runs"])
+    if unknown:
+        raise ValueError(f"experiment {name!r} has no run(s) {', '.join(sorted(unknown))}; "
+                         f"its runs are: {', '.join(exp['runs'])}")
+    for run, spec in exp["runs"].items():
+        if only and run not in only:
+            continue
+        options = {**presets.preset(spec["preset"]), **{k: v for k, v in spec.items()
+                                                       if k != "preset"}, **overrides}
+        rep = representations.get(options.pop("rep"), options.pop("layer", None))
+        runs[run] = (rep, options)
+    for p in paths:
+        h, w = load_gray(p, size).shape
+        for rep, options in runs.values():
+            rep.code_shape(h, w)
+            resolve(rep, (rep.channels, h, w), options)
+    return exp, paths, runs
+
+
+def _file(out, run, path):
+    return Path(out) / run.replace("=", "_") / f"{Path(path).stem}.npz"
+
+
+def run_experiment(name, images_dir, out, limit=None, only=None, size=None, progress=None,
+                   log=print, **overrides):
+    """Run (or resume) experiment ``name``; returns the summary rows."""
+    exp, paths, runs = plan(name, images_dir, limit, only, size, **overrides)
+    for run in runs:
+        _file(out, run, paths[0]).parent.mkdir(parents=True, exist_ok=True)
+    interrupted = False
+    for i, path in enumerate(paths):
+        for run, (rep, options) in runs.items():
+            target = _file(out, run, path)
+            if target.exists():
+                continue
+            log(f"[{i + 1}/{len(paths)}] {run} {path.name}")
+            image = load_gray(path, size)
+            res = invert(image, rep, progress=progress, **options)
+            if res.status == "interrupted":
+                interrupted = True
+                break
+            info = dict(image=str(path), run=run, status=res.status, seconds=res.seconds,
+                        iterations=res.iterations, settings=res.settings,
+                        final={k: v.tolist() for k, v in res.final.items()})
+            save_png(target.with_suffix(".png"), res.image)
+            save_npz(target, recon=numpy.float32(res.image), phi=res.phi[res.best],
+                     phi0=res.phi0, info=json.dumps(info, default=str))
+        if interrupted:
+            break
+    rows = summarise(exp, paths, runs, out, size)
+    if interrupted:
+        raise Interrupted(f"interrupted; finished results and tables are in {out} "
+                          f"(run the same command again to resume)")
+    return rows
+
+
+def summarise(exp, paths, runs, out, size=None):
+    """Tables and montage from the finished per-image results."""
+    out = Path(out)
+    rows, per_image, done = [], [], {}
+    for run in runs:
+        found = [(p, numpy.load(_file(out, run, p))) for p in paths if _file(out, run, p).exists()]
+        done[run] = {p: f["recon"] for p, f in found}
+        if len(found) < 2:
+            continue
+        phi = [f["phi"] for _, f in found]
+        phi0 = [f["phi0"] for _, f in found]
+        errs = {d: metrics.reconstruction_errors(phi, phi0, d) for d in metrics.DEFINITIONS}
+        (m, sd), (cm, csd) = (metrics.summary(errs[d]) for d in ("paper", "code"))
+        reported = exp["paper"].get(run, (None, None))
+        rows.append(dict(run=run, images=len(found), error_mean=m, error_std=sd,
+                         code_error_mean=cm, code_error_std=csd,
+                         reported_mean=reported[0], reported_std=reported[1]))
+        for k, (p, f) in enumerate(found):
+            info = json.loads(str(f["info"]))
+            per_image.append(dict(run=run, image=Path(p).name, paper_error=errs["paper"][k],
+                                  code_error=errs["code"][k], seconds=info["seconds"],
+                                  loss=info["final"]["loss"][0], status=info["status"]))
+    save_text(out / "table.md", _markdown(exp, rows, _settings(out, runs, paths)))
+    save_text(out / "table.csv", _csv(rows))
+    save_text(out / "per_image.csv", _csv(per_image))
+    grid = [[load_gray(p, size)] + [_stretch(done[r].get(p)) for r in runs]
+            for p in paths if any(p in done[r] for r in runs)]
+    if grid:
+        save_png(out / "montage.png", montage(grid, ["original", *runs], cell=128))
+    return rows
+
+
+def _stretch(a):
+    if a is None:
+        return None
+    lo, hi = float(a.min()), float(a.max())
+    return (a - lo) / (hi - lo) if hi > lo else a * 0
+
+
+def _csv(rows):
+    if not rows:
+        return ""
+    keys = list(rows[0])
+    fmt = lambda v: "" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
+    return "\n".join([",".join(keys)] + [",".join(fmt(r[k]) for k in keys) for r in rows]) + "\n"
+
+
+def _settings(out, runs, paths):
+    """One line per run: the resolved settings of its first finished image."""
+    lines = []
+    for run in runs:
+        for p in paths:
+            if _file(out, run, p).exists():
+                s = json.loads(str(numpy.load(_file(out, run, p))["info"]))["settings"]
+                lines.append(f"* {run}: {s['rep']} on {s['height']}x{s['width']} grayscale, "
+                             f"sigma {s['sigma']:.4g}, lambda_alpha {s['lambda_alpha']:.4g}, "
+                             f"lambda_tv {s['lambda_tv']:g}, beta {s['beta']:g}, "
+                             f"{s['iters']} iterations, {s['restarts']} restart(s)")
+                break
+    return lines
+
+
+def _markdown(exp, rows, settings=()):
+    lines = [f"# {exp['title']}", "",
+             f"Generated {time.strftime('%Y-%m-%d %H:%M')} by `python -m invert.run`. "
+             "Errors in percent, mean +- std over the images (sample std).", "",
+             "| run | images | error (paper text) | error (authors' code) | paper |",
+             "| --- | --- | --- | --- | --- |"]
+    for r in rows:
+        paper = "-" if r["reported_mean"] is None else \
+            f"{r['reported_mean']:.2f} +- {r['reported_std']:.1f}"
+        lines.append(f"| {r['run']} | {r['images']} | {r['error_mean']:.2f} +- "
+                     f"{r['error_std']:.1f} | {r['code_error_mean']:.2f} +- "
+                     f"{r['code_error_std']:.1f} | {paper} |")
+    return "\n".join(lines + [""] + list(settings)) + "\n"

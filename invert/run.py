@@ -1,0 +1,212 @@
+"""Command line: ``python -m invert.run [table1|fig4] [options]``.
+
+Without an experiment it inverts one image (default: the bundled astronaut)
+with HOG and then with every deep network whose weights are present, and
+writes into ``--out`` (default ``runs/default``): ``original.png``,
+``<job>.png`` (best restart), ``<job>-r<k>.png`` (each restart when several)
+and ``results.json`` (resolved settings, energies per iteration, errors,
+status). ``table1`` / ``fig4`` run the paper's experiments over ``--images``
+(``invert.experiments``).
+
+Exit status: 0 done; 1 bad input (one-line message); 2 bad usage; 3 diverged
+(the last finite result is written); 130 interrupted (what was finished is
+written, marked "interrupted").
+"""
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from . import experiments, presets, representations
+from .api import invert, resolve
+from .images import DEFAULT_IMAGE, load_image, save_json, save_png
+
+EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 3, 130
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        prog="python -m invert.run", description="Reconstruct images from their HOG, "
+        "dense-SIFT or CNN codes (Mahendran & Vedaldi, CVPR 2015).")
+    a = p.add_argument
+    a("experiment", nargs="?", choices=sorted(presets.EXPERIMENTS),
+      help="run a paper experiment over --images instead of inverting one image")
+    a("--rep", metavar="NAME", help="representation: hog, hogb, dsift, or a deep network name "
+      f"(default: hog, then every network with weights). Known: {', '.join(representations.names())}")
+    a("--layer", metavar="NAME", help="layer of the network to invert (default: its last layer)")
+    a("--image", metavar="PATH", help=f"image to invert (default: the bundled {DEFAULT_IMAGE.name})")
+    a("--images", metavar="DIR", default="data/images/imagenet",
+      help="folder of images for an experiment (default: %(default)s, written by "
+      "`python -m tools.fetch images`)")
+    a("--limit", metavar="N", type=int, help="experiments: only the first N images")
+    a("--runs", metavar="A,B", help="experiments: only these runs (e.g. HOG,HOGb)")
+    a("--size", type=int, metavar="N", help="experiments: resize images to N x N "
+      "(default: native resolution, as the paper)")
+    a("--out", metavar="DIR", help="output directory (default: runs/default or runs/<experiment>)")
+    a("--preset", metavar="NAME", help=f"named settings: {', '.join(sorted(presets.PRESETS))}")
+    a("--sigma", metavar="X", help='scale of x: "auto" (from the image size), "paper" or a number')
+    a("--lambda-alpha", metavar="X", help='weight of the alpha-norm prior: "auto", "paper" or a number')
+    a("--lambda-tv", metavar="X", help='weight of the V^beta prior: "auto" or a number (HOG/DSIFT: 5)')
+    a("--beta", metavar="B", type=float, help="exponent of the V^beta prior (default 2; 1 = TV)")
+    a("--iters", metavar="N", type=int, help="total iterations (rescales the schedule)")
+    a("--schedule", metavar="NAME", help=f"learning-rate schedule: {', '.join(presets.SCHEDULES)}")
+    a("--restarts", metavar="N", type=int, help="random restarts, run as one batch (default 1)")
+    a("--seed", metavar="N", type=int, help="seed of the initial noise (default 0)")
+    a("--window", metavar="N", type=int, help="restrict the loss to the central N x N neurons")
+    a("--group", choices=("first", "second"), help="restrict the loss to half the channels")
+    a("--gray", action="store_true", help="invert the grayscale image (always for HOG/DSIFT)")
+    a("--device", choices=("cpu", "gpu"), default="cpu", help="NumPy or CuPy (default cpu)")
+    a("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _number_or_word(v):
+    try:
+        return float(v)
+    except ValueError:
+        return v
+
+
+def options_from(args):
+    names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
+             "restarts", "seed", "window", "group")
+    opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
+    if args.preset:
+        opts = {**presets.preset(args.preset), **opts}
+        args.rep = args.rep or opts.pop("rep", None)
+        args.layer = args.layer or opts.pop("layer", None)
+        opts.pop("rep", None), opts.pop("layer", None)
+    for k in ("sigma", "lambda_alpha", "lambda_tv"):
+        if k in opts:
+            opts[k] = _number_or_word(opts[k])
+    if args.gray:
+        opts["gray"] = True
+    return opts
+
+
+class Progress:
+    """A text progress bar on stderr with the current energies (the lowest over
+    restarts): redrawn in place at most 10 times a second on a terminal, one
+    line per tenth of the run otherwise (a log file)."""
+
+    def __init__(self, label="", stream=sys.stderr, width=30):
+        self.label, self.stream, self.width, self.last = label, stream, width, 0.0
+
+    def __call__(self, t, total, terms):
+        tty, now = self.stream.isatty(), time.monotonic()
+        due = now - self.last >= 0.1 if tty else t % max(total // 10, 1) == 0
+        if not due and t < total:
+            return
+        self.last = now
+        done = int(self.width * t / total)
+        energies = " ".join(f"{k} {terms[k].min():.3g}" for k in ("loss", "alpha", "tv", "total"))
+        line = f"{self.label} [{'#' * done}{'.' * (self.width - done)}] {t}/{total} {energies}"
+        if tty:
+            self.stream.write("\r" + line + "\033[K" + ("\n" if t >= total else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def prepare_out(path):
+    """Create the output folder and check that it takes files."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise ValueError(f"cannot write to output directory {path}: {err.strerror or err}") from None
+    return path
+
+
+def default_jobs(args):
+    if args.rep:
+        return [(args.rep, args.layer)]
+    jobs = [("hog", args.layer)]
+    deep, missing = representations.deep_networks()
+    if missing or not deep:
+        print(f"note: no weights for {', '.join(missing) or 'any deep network'}; run "
+              "`python -m tools.fetch weights` to invert deep networks too", file=sys.stderr)
+    return jobs + [(name, None) for name in deep]
+
+
+def main_job(args):
+    path = Path(args.image) if args.image else DEFAULT_IMAGE
+    opts = options_from(args)
+    image = load_image(path)
+    jobs = []
+    for name, layer in default_jobs(args):  # NOTE: validate everything first
+        rep = representations.get(name, layer)
+        rep.code_shape(*image.shape[:2])
+        resolve(rep, (rep.channels, *image.shape[:2]), opts)
+        jobs.append((rep, f"{name}-{layer}" if layer else name))
+    out = prepare_out(args.out or "runs/default")
+    save_png(out / "original.png", image)
+    results, status = dict(image=str(path), jobs=[]), 0
+    for rep, tag in jobs:
+        progress = None if args.quiet else Progress(tag)
+        res = invert(image, rep, progress=progress, **opts)
+        files = [f"{tag}.png"]
+        save_png(out / files[0], res.image)
+        if len(res.images) > 1:
+            for k, im in enumerate(res.images):
+                files.append(f"{tag}-r{k}.png")
+                save_png(out / files[-1], im)
+        results["jobs"].append(dict(
+            name=tag, status=res.status, iterations=res.iterations, seconds=res.seconds,
+            best=res.best, error=res.error.tolist(), files=files, settings=res.settings,
+            final={k: v.tolist() for k, v in res.final.items()},
+            history={k: v.tolist() for k, v in res.history.items()}))
+        save_json(out / "results.json", results)
+        if res.status == "diverged":
+            print(f"invert.run: {tag} diverged (energy not finite) after {res.iterations} "
+                  f"iterations; wrote the last finite result to {out}", file=sys.stderr)
+            status = EXIT_DIVERGED
+        elif res.status == "interrupted":
+            print(f"\ninvert.run: interrupted; wrote what was finished to {out}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        else:
+            print(f"{tag}: error {res.error.min():.4f} in {res.seconds:.1f} s -> {out}")
+    return status
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # NOTE: SIGTERM stops as cleanly as Ctrl-C
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        from minigrad import backend
+        backend.use(args.device)
+        if args.experiment:
+            out = prepare_out(args.out or f"runs/{args.experiment}")
+            rows = experiments.run_experiment(
+                args.experiment, args.images, out, args.limit,
+                args.runs.split(",") if args.runs else None, args.size,
+                progress=None if args.quiet else Progress(args.experiment),
+                **options_from(args))
+            for r in rows:
+                print(f"{r['run']}: {r['error_mean']:.2f} +- {r['error_std']:.1f} % "
+                      f"({r['images']} images)")
+            print(f"tables and montage in {out}")
+            return 0
+        return main_job(args)
+    except experiments.Interrupted as err:
+        print(f"\ninvert.run: {err}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("\ninvert.run: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ValueError, RuntimeError, OSError) as err:
+        print(f"invert.run: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -42,7 +42,8 @@ dsift_net -> (N, 128, ny, nx): channel t + 8*bx + 32*by (orientation t*45 deg
 """
 import numpy
 
-from layers.cellpool import BinPool, CellPool
+from layers.binpool import BinPool
+from layers.cellpool import CellPool
 from layers.dsift import L2Normalize, SiftOrientation
 from layers.gradient import ColourSelect, GradientNorm, ImageGradient
 from layers.hognorm import VARIANTS, BlockNorm, Clamp, HogAssemble

@@ -9,7 +9,8 @@ from .structure import Add, Concat, Mask, Select
 __all__ = ["Add", "AvgPool2d", "Concat", "Conv2d", "Dropout", "GlobalAvgPool", "LRN",
            "Mask", "MaxPool2d", "ReLU", "ReLU6", "Select", "avg_pool2d", "conv2d",
            "max_pool2d", "relu"]
-from .cellpool import BinPool, CellPool
+from .binpool import BinPool
+from .cellpool import CellPool
 from .dsift import L2Normalize, SiftOrientation
 from .gradient import ColourSelect, GradientNorm, ImageGradient
 from .hognorm import BlockNorm, Clamp, HogAssemble

@@ -24,26 +24,13 @@ Hc = H // cs (the authors' MATLAB network: a 2cs tent filter, stride cs,
 pad cs/2, which is the same tent). Output (N, C, Hc, Wc), cell (i, j) at
 row i, column j.
 
-BinPool(bin_size, step, window) -- DSIFT's spatial bins (VLFeat
-``_vl_dsift_with_{gaussian,flat}_window``). Along one axis of length n,
-frames start at f = 0, step, ... with f + 3B <= n-1; bin b = 0..3 of a frame
-is centred at p = f + bB. Its value is the true convolution
-out[p] = sum_u k_b(u) in[clamp(p - u)], u = -B+1..B-1 (edge replication):
-    "gauss": k_b(u) = (1 - |u|/B) exp(-(u - B(b-1.5))^2 / (2 sigma^2)),
-    "flat":  k_b(u) = (1 - |u|/B) * W(b), W(b) the mean of that Gaussian
-             over the 2B-1 taps (VLFeat's ``'Fast'``), sigma = 2B;
-    "paper": the authors' DSIFT-like net: the 2B-tap tent cells of stride B
-             on the image cropped by one pixel (bins centred between pixels),
-             4x4 blocks of cells with stride 3 cells, Gaussian weights
-             exp(-(b-1.5)^2/(2*1.5^2)) per axis.
-Output (N, 16C, ny, nx): channel t + C*bx + 4C*by (C = 8 orientations for
-SIFT: orientation fastest, then x bin, then y bin, VLFeat's descriptor
-layout), position (iy, ix) = frame (fy0 + iy*step, fx0 + ix*step).
+``SeparablePool`` is the base of CellPool and of ``layers.binpool.BinPool``
+(DSIFT's bins), which also uses ``pool_axis``/``unpool_axis`` directly.
 """
 from minigrad import backend
 from minigrad.layer import Layer
 
-from .poolweights import hog_cells, paper_bins, sift_bins
+from .poolweights import hog_cells
 
 
 def _at(axis, index):
@@ -110,7 +97,7 @@ def unpool_axis(dy, k, axis, n):
     return dx
 
 
-class _SeparablePool(Layer):
+class SeparablePool(Layer):
     """Base: subclasses give ``kernel(n)``, an ``AxisKernel`` for an axis of
     length n. Pools along x (the last axis) first, then along y."""
 
@@ -148,7 +135,7 @@ class _SeparablePool(Layer):
         return self._unpool(dzdy)
 
 
-class CellPool(_SeparablePool):
+class CellPool(SeparablePool):
     def __init__(self, cell_size=8, grid="vlfeat", name=None):
         super().__init__(name)
         if int(cell_size) < 1 or grid not in ("vlfeat", "floor"):
@@ -157,44 +144,13 @@ class CellPool(_SeparablePool):
         self.cell_size, self.grid = int(cell_size), grid
 
     def kernel(self, n):
-        return _cached(hog_cells, n, self.cell_size, self.grid)
-
-
-class BinPool(_SeparablePool):
-    def __init__(self, bin_size=4, step=2, window="gauss", name=None):
-        super().__init__(name)
-        if int(bin_size) < 1 or int(step) < 1 or window not in ("gauss", "flat", "paper"):
-            raise ValueError(f"layer '{self.name}': need bin_size, step >= 1 and window "
-                             f"in ('gauss', 'flat', 'paper'); got {bin_size}, {step}, {window!r}")
-        self.bin_size, self.step, self.window = int(bin_size), int(step), window
-
-    def kernel(self, n):
-        if self.window == "paper":
-            return _cached(paper_bins, n, self.bin_size)
-        return _cached(sift_bins, n, self.bin_size, self.step, self.window)
-
-    def out_shape(self, in_shape):
-        n, c, ho, wo = self._pooled_shape(in_shape)
-        return (n, 16 * c, ho // 4, wo // 4)
-
-    def forward(self, x):
-        self.check_input(x)
-        y = self._pool(x)
-        n, c, ho, wo = y.shape
-        y = y.reshape(n, c, 4, ho // 4, 4, wo // 4).transpose(0, 2, 4, 1, 3, 5)
-        return y.reshape(n, 16 * c, ho // 4, wo // 4)
-
-    def backward(self, dzdy):
-        n, c16, ny, nx = dzdy.shape
-        c = c16 // 16
-        d = dzdy.reshape(n, 4, 4, c, ny, nx).transpose(0, 3, 1, 4, 2, 5)
-        return self._unpool(d.reshape(n, c, 4 * ny, 4 * nx))
+        return cached_kernel(hog_cells, n, self.cell_size, self.grid)
 
 
 _KERNELS = {}
 
 
-def _cached(fn, *args):
+def cached_kernel(fn, *args):
     key = (fn.__name__,) + args
     if key not in _KERNELS:
         _KERNELS[key] = fn(*args)

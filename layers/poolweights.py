@@ -40,23 +40,56 @@ def _gauss(u, delta, sigma):
     return numpy.exp(_F(-0.5) * z * z)
 
 
+def _triangle(big_b):
+    """(u, tri): u = -B+1..B-1 and tri(u) = 1 - |u|/B, both float32."""
+    u = numpy.arange(-big_b + 1, big_b).astype(_F)
+    return u, _F(1) - numpy.abs(u) / _F(big_b)
+
+
+def flat_window(bin_size, window_size=2.0):
+    """W(b), b = 0..3 (float64 of float32 values): the mean of the Gaussian
+    window over the 2B-1 taps of bin b, VLFeat's flat-window scale."""
+    big_b = int(bin_size)
+    u, _ = _triangle(big_b)
+    sigma = _F(big_b) * _F(window_size)
+    return numpy.array([_gauss(u, _F(big_b * (b - 1.5)), sigma).sum(dtype=_F) / _F(2 * big_b - 1)
+                        for b in range(4)], dtype=numpy.float64)
+
+
 def sift_bins(n, bin_size, step, window="gauss", window_size=2.0):
     """DSIFT's 4 spatial bins per frame (VLFeat ``_vl_dsift_with_*_window``):
     bin b of frame i at p = i*step + b*B is sum_u k_b(u) in[clamp(p - u)],
     u = -B+1..B-1, i.e. kernel tap j = u + B - 1 reversed, with edge
-    replication. Kernels are computed in float32 as VLFeat does."""
+    replication. Kernels are computed in float32 as VLFeat does; the flat
+    window's k_b = tri * W(b) is the float64 product of the two float32
+    factors (the map ``sift_lattice`` + W(by) W(bx) computes)."""
     big_b = int(bin_size)
     count = max((n - 1 - 3 * big_b) // step + 1, 0)
-    u = numpy.arange(-big_b + 1, big_b).astype(_F)
-    tri = _F(1) - numpy.abs(u) / _F(big_b)
+    u, tri = _triangle(big_b)
     sigma = _F(big_b) * _F(window_size)
     w = []
     for b in range(4):
-        g = _gauss(u, _F(big_b * (b - 1.5)), sigma)
-        k = tri * g if window == "gauss" else tri * (g.sum(dtype=_F) / _F(2 * big_b - 1))
-        w.append(k[::-1].astype(numpy.float64))
+        if window == "gauss":
+            k = (tri * _gauss(u, _F(big_b * (b - 1.5)), sigma)).astype(numpy.float64)
+        else:
+            k = tri.astype(numpy.float64) * flat_window(big_b, window_size)[b]
+        w.append(k[::-1])
     offset = numpy.arange(4) * big_b - (big_b - 1)
     return AxisKernel(numpy.array(w), offset, int(step), count, True)
+
+
+def sift_lattice(n, bin_size, step):
+    """The flat window's shared triangle, evaluated only where bins are
+    sampled: out[k] = sum_u tri(u) in[clamp(k*g - u)], g = gcd(step, B),
+    k = 0 .. last/g with last = (count-1)*step + 3B the last bin centre of
+    ``sift_bins`` (count >= 1). Bin b of frame i is out[(i*step + b*B)/g]."""
+    big_b, step = int(bin_size), int(step)
+    count = (n - 1 - 3 * big_b) // step + 1
+    g = math.gcd(step, big_b)
+    _, tri = _triangle(big_b)
+    w = tri[::-1].astype(numpy.float64)[None]
+    return AxisKernel(w, numpy.array([-(big_b - 1)]), g, ((count - 1) * step + 3 * big_b) // g + 1,
+                      True)
 
 
 def paper_bins(n, bin_size):

@@ -6,7 +6,7 @@ import re
 import pytest
 
 MODULES = ["layers/fastmath.py", "layers/gradient.py", "layers/orientation.py",
-           "layers/cellpool.py", "layers/hognorm.py", "layers/dsift.py"]
+           "layers/cellpool.py", "layers/binpool.py", "layers/hognorm.py", "layers/dsift.py"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -274,3 +274,19 @@ def test_strided_pooling_equals_the_matrix_product(layer):
         full = full.reshape(n, c, 4, h // 4, 4, w // 4).transpose(0, 2, 4, 1, 3, 5)
         full = full.reshape(n, 16 * c, h // 4, w // 4)
     numpy.testing.assert_allclose(y, full, atol=1e-12)
+
+
+@pytest.mark.parametrize("big_b,step", [(4, 2), (2, 4), (4, 4), (3, 5), (6, 4)])
+def test_flat_bins_on_the_lattice(big_b, step):
+    """The flat window's lattice path (one triangle at stride gcd(step, B),
+    then W(by) W(bx)) against the README's formula, and its backward, for
+    overlapping (step < B), disjoint (step > B) and coinciding bins."""
+    x = rng(6).standard_normal((2, 3, 23, 30))
+    layer = BinPool(big_b, step, "flat")
+    y = layer.forward(x)
+    ay, ax = (naive_sift_matrix(n, big_b, step, "flat") for n in (23, 30))
+    full = ay @ x @ ax.T
+    n, c, h, w = full.shape
+    full = full.reshape(n, c, 4, h // 4, 4, w // 4).transpose(0, 2, 4, 1, 3, 5)
+    numpy.testing.assert_allclose(y, full.reshape(n, 16 * c, h // 4, w // 4), atol=1e-6)
+    check_backward(layer, x, seed=22)

@@ -80,7 +80,7 @@ class L2Normalize(Layer):
         self.check_input(v)
         xp = backend.get_array_module(v)
         dt = v.dtype.type
-        q = (v * v).sum(axis=1, keepdims=True) + dt(self.eps_in)
+        q = _channel_dot(v, v) + dt(self.eps_in)
         if self.fast:
             n, dn = fast_sqrt(q, with_derivative=True)
         else:
@@ -91,6 +91,16 @@ class L2Normalize(Layer):
         return v / d
 
     def backward(self, dzdy):
+        xp = backend.get_array_module(dzdy)
         v, d = self._v, self._d
-        dot = (dzdy * v).sum(axis=1, keepdims=True)
-        return dzdy / d - v * (dot * 2 * self._dn / (d * d))
+        coef = _channel_dot(dzdy, v) * 2 * self._dn / (d * d)
+        dzdv = dzdy / d
+        dzdv -= xp.multiply(v, coef)
+        return dzdv
+
+
+def _channel_dot(a, b):
+    """sum_c a_c b_c as (N, 1, H, W), accumulated over c in order (as VLFeat
+    sums a descriptor), without an (N, C, H, W) temporary."""
+    xp = backend.get_array_module(a)
+    return xp.einsum("nchw,nchw->nhw", a, b)[:, None]

@@ -290,3 +290,17 @@ def test_flat_bins_on_the_lattice(big_b, step):
     full = full.reshape(n, c, 4, h // 4, 4, w // 4).transpose(0, 2, 4, 1, 3, 5)
     numpy.testing.assert_allclose(y, full.reshape(n, 16 * c, h // 4, w // 4), atol=1e-6)
     check_backward(layer, x, seed=22)
+
+
+@pytest.mark.parametrize("layer,shape,y_first", [
+    (CellPool(4), (2, 3, 17, 22), True), (BinPool(4, 2, "gauss"), (1, 2, 40, 41), False),
+    (BinPool(2, 6, "paper"), (1, 2, 30, 33), True)], ids=["cells-y", "gauss-x", "paper-y"])
+def test_pooling_in_either_axis_order(layer, shape, y_first):
+    """``SeparablePool`` pools rows or columns first, whichever is cheaper:
+    both orders compute the matrix product and have a correct backward."""
+    from layers.poolweights import dense
+    x = rng(7).standard_normal(shape)
+    assert layer._y_first(*shape[2:]) == y_first
+    ay, ax = dense(layer.kernel(shape[2]), shape[2]), dense(layer.kernel(shape[3]), shape[3])
+    numpy.testing.assert_allclose(layer._pool(x), ay @ x @ ax.T, atol=1e-12)
+    check_backward(layer, x, seed=23)

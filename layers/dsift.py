@@ -53,10 +53,10 @@ class SiftOrientation(Layer):
         # NOTE: the scale 8/(2 pi) is a double in VLFeat; the product is
         # rounded once to the working precision.
         n = (mod_2pi(phi).astype(xp.float64) * (self.bins / (2 * math.pi))).astype(g.dtype)
-        b = xp.floor(n)
-        r = n - b
-        b = b.astype(xp.int64)
-        self._t0, self._t1 = (2 - b) % self.bins, (1 - b) % self.bins
+        # NOTE: n >= 0, so truncation is the floor; & 7 is mod 8 (two's complement).
+        b = n.astype(xp.int32)
+        r = n - b.astype(n.dtype)
+        self._t0, self._t1 = (2 - b) & (self.bins - 1), (1 - b) & (self.bins - 1)
         self._r, self._m = r, m
         return scatter_planes((g.shape[0], self.bins) + g.shape[2:], g.dtype, xp,
                               [(self._t0, (dt(1) - r) * m), (self._t1, r * m)])

@@ -134,10 +134,17 @@ class ColourSelect(Layer):
             return g
         xp = backend.get_array_module(g)
         gx, gy = g[:, :c], g[:, c:]
-        best = xp.argmax(gx * gx + gy * gy, axis=1)[:, None]  # first max wins
-        self._onehot = xp.arange(c).reshape(1, c, 1, 1) == best
-        return xp.concatenate([xp.take_along_axis(gx, best, axis=1),
-                               xp.take_along_axis(gy, best, axis=1)], axis=1)
+        n2 = gx * gx + gy * gy
+        # NOTE: a scan with strict '>' (the first maximum wins) and integer
+        # arithmetic, and one-hot sums instead of take_along_axis: both are
+        # several times faster on NumPy than argmax/take along axis 1.
+        best, top = xp.zeros(n2[:, :1].shape, dtype=xp.int32), n2[:, :1]
+        for i in range(1, c):
+            best = xp.maximum(best, (n2[:, i:i + 1] > top) * xp.int32(i))
+            top = xp.maximum(top, n2[:, i:i + 1])
+        self._onehot = xp.arange(c, dtype=xp.int32).reshape(1, c, 1, 1) == best
+        return xp.concatenate([(gx * self._onehot).sum(axis=1, keepdims=True),
+                               (gy * self._onehot).sum(axis=1, keepdims=True)], axis=1)
 
     def backward(self, dzdy):
         if self._c == 1:

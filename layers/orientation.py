@@ -99,8 +99,8 @@ class Directional(_Oriented):
     def backward(self, dzdy):
         xp = backend.get_array_module(dzdy)
         c, s = self._vectors(dzdy)
-        return xp.concatenate([(dzdy * c).sum(axis=1, keepdims=True),
-                               (dzdy * s).sum(axis=1, keepdims=True)], axis=1)
+        u = xp.concatenate([c, s], axis=1).reshape(2, -1)
+        return xp.einsum("nkhw,ik->nihw", dzdy, u)
 
 
 class OrientationGate(_Oriented):

@@ -118,4 +118,4 @@ class BinPool(SeparablePool):
             for bx in range(4):
                 xp.multiply(d[:, by, bx], scale[by][bx], out=tmp)
                 dt[..., sy[by], sx[bx]] += tmp
-        return xp.ascontiguousarray(unpool_axis(unpool_axis(dt, kx, -1, w), ky, -2, h))
+        return unpool_axis(unpool_axis(dt, kx, -1, w), ky, -2, h)

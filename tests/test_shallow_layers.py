@@ -304,3 +304,28 @@ def test_pooling_in_either_axis_order(layer, shape, y_first):
     ay, ax = dense(layer.kernel(shape[2]), shape[2]), dense(layer.kernel(shape[3]), shape[3])
     numpy.testing.assert_allclose(layer._pool(x), ay @ x @ ax.T, atol=1e-12)
     check_backward(layer, x, seed=23)
+
+
+@pytest.mark.parametrize("kernel", [
+    ("sift_bins", 23, 4, 2, "gauss"), ("sift_bins", 23, 3, 5, "gauss"), ("sift_bins", 30, 2, 4, "flat"),
+    ("sift_lattice", 23, 4, 2), ("sift_lattice", 30, 3, 5), ("hog_cells", 30, 8, "vlfeat"),
+    ("hog_cells", 29, 3, "floor"), ("paper_bins", 30, 2)], ids=lambda k: "-".join(map(str, k)))
+@pytest.mark.parametrize("axis", [-1, -2])
+def test_pool_axis_and_its_adjoint_are_the_dense_matrix(kernel, axis):
+    """``pool_axis``/``unpool_axis`` (matmul over window views, by stride
+    phases or by non-overlapping windows) against ``poolweights.dense``, for
+    overlapping and disjoint windows, edge replication and zero extension."""
+    from layers import poolweights
+    from layers.cellpool import pool_axis, unpool_axis
+    name, n, *args = kernel
+    k = getattr(poolweights, name)(n, *args)
+    m = poolweights.dense(k, n)
+    shape = [2, 3, 5, 6]
+    shape[axis] = n
+    x = rng(8).standard_normal(shape)
+    y = pool_axis(x, k, axis)
+    numpy.testing.assert_allclose(y, numpy.moveaxis(numpy.moveaxis(x, axis, -1) @ m.T, -1, axis), atol=1e-12)
+    dy = rng(9).standard_normal(y.shape)
+    dx = unpool_axis(dy, k, axis, n)
+    numpy.testing.assert_allclose(dx, numpy.moveaxis(numpy.moveaxis(dy, axis, -1) @ m, -1, axis), atol=1e-12)
+    assert y.flags.c_contiguous and dx.flags.c_contiguous

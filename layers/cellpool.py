@@ -48,9 +48,11 @@ from .poolweights import hog_cells, padding
 
 
 def _rows_pad(a, before, after, mode):
-    """a extended by ``before``/``after`` rows (axis -2); always a fresh
-    C-contiguous copy, so its rows can be windowed for BLAS."""
+    """a extended by ``before``/``after`` rows (axis -2), C-contiguous so that
+    its rows can be windowed for BLAS (a itself if it already is, unpadded)."""
     xp = backend.get_array_module(a)
+    if before == after == 0 and a.flags.c_contiguous:
+        return a
     return xp.pad(a, ((0, 0),) * (a.ndim - 2) + ((before, after), (0, 0)), mode=mode)
 
 

@@ -67,12 +67,13 @@ def sift_bins(n, bin_size, step, window="gauss", window_size=2.0):
     count = max((n - 1 - 3 * big_b) // step + 1, 0)
     u, tri = _triangle(big_b)
     sigma = _F(big_b) * _F(window_size)
+    flat = flat_window(big_b, window_size)
     w = []
     for b in range(4):
         if window == "gauss":
             k = (tri * _gauss(u, _F(big_b * (b - 1.5)), sigma)).astype(numpy.float64)
         else:
-            k = tri.astype(numpy.float64) * flat_window(big_b, window_size)[b]
+            k = tri.astype(numpy.float64) * flat[b]
         w.append(k[::-1])
     offset = numpy.arange(4) * big_b - (big_b - 1)
     return AxisKernel(numpy.array(w), offset, int(step), count, True)

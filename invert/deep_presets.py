@@ -94,16 +94,16 @@ def _runs(layers_of, preset="cnn", lambdas=None, **extra):
 
 
 def _paper(net_runs):
-    """Paper numbers for CaffeNet runs named like Table 3."""
-    return {name: PAPER_TABLE3[(spec["layer"], spec["lambda_tv"])]
-            for name, spec in net_runs["caffenet"].items()
-            if (spec["layer"], spec["lambda_tv"]) in PAPER_TABLE3}
+    """The paper's numbers (CNN-A = CaffeNet only) per network and run."""
+    return {"caffenet": {name: PAPER_TABLE3[(spec["layer"], spec["lambda_tv"])]
+                         for name, spec in net_runs["caffenet"].items()
+                         if (spec["layer"], spec["lambda_tv"]) in PAPER_TABLE3}}
 
 
 def _deep(title, networks, **more):
     return dict(title=title, networks=networks, runs=networks["squeezenet1_1"],
-                network="squeezenet1_1", colour=True, size=227, paper=more.pop("paper", {}),
-                **more)
+                network="squeezenet1_1", colour=True, size=227, papers=more.pop("paper", {}),
+                paper={}, **more)
 
 
 def _halves(net):

@@ -58,7 +58,8 @@ def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
         if network not in exp["networks"]:
             raise ValueError(f"experiment {name!r} has no runs for {network!r}; it has: "
                              f"{', '.join(exp['networks'])}")
-        exp = {**exp, "runs": exp["networks"][network], "network": network}
+        exp = {**exp, "runs": exp["networks"][network], "network": network,
+               "paper": exp["papers"].get(network, {})}
     paths = list_images(images_dir)[:limit or exp.get("limit")]
     size = size or exp.get("size")
     runs = {}

@@ -30,7 +30,8 @@ def field_box(receptive_field, rows, cols, height, width):
     sy, sx, ty, tx, oy, ox = receptive_field
     top, left = oy + rows[0] * ty, ox + cols[0] * tx
     bottom, right = oy + rows[-1] * ty + sy - 1, ox + cols[-1] * tx + sx - 1
-    return (max(top, 0), max(left, 0), min(bottom, height - 1), min(right, width - 1))
+    return (int(max(top, 0)), int(max(left, 0)), int(min(bottom, height - 1)),
+            int(min(right, width - 1)))
 
 
 def window_box(rep, window, height, width):

@@ -97,10 +97,11 @@ def pivot(exp, rows):
         lambdas += [lt] if lt not in lambdas else []
         cells[layer, lt] = r
     lambdas.sort(key=float)
+    n = max((r["images"] for r in rows), default=0)
     fmt = lambda r: "" if r is None else f"{r['error_mean']:.1f} +- {r['error_std']:.1f}" + (
+        "" if r["images"] == n else f" [{r['images']} images]") + (
         "" if r.get("reported_mean") is None else
         f" (paper {r['reported_mean']:.1f} +- {r['reported_std']:.1f})")
-    n = max((r["images"] for r in rows), default=0)
     md = [f"# {exp['title']} ({exp.get('network', '')}, {n} images)", "",
           "Paper-text error in percent, mean +- std over the images.", "",
           "| layer | " + " | ".join(f"lambda_tv={v}" for v in lambdas) + " |",

@@ -30,7 +30,7 @@ adaptive      None, or cap each pixel's step at this many grey levels
               (IJCV 2016's AdaGrad denominator, module ``adaptive``).
 box           clip x to the valid pixel range after each step.
               (A representation's ``defaults`` fill options first: the
-              deep networks use adaptive=1, box=True.)
+              deep networks use adaptive=16, box=True.)
 """
 import time
 from dataclasses import dataclass, field

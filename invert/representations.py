@@ -160,8 +160,8 @@ def _deep(name, layer):
     if layer not in net:
         raise ValueError(f"network {name!r} has no layer {layer!r}; its layers are: "
                          f"{', '.join(net.names)}")
-    depth = (net.names.index(layer) + 1) / len(net.names)
-    lambda_tv = 0.5 if depth <= 0.3 else 5.0 if depth <= 0.6 else 50.0
+    from .deep_presets import paper_lambda_tv
+    lambda_tv = paper_lambda_tv(net.names, layer)
     unit = prep.scale / 255
     return Representation(name=name, net=net, layer=layer, channels=3, unit=unit,
                           rho=68.9 * unit, preprocess=prep,

@@ -146,9 +146,11 @@ DEEP_EXPERIMENTS = {
                   figure="restarts"),
     "fig8": _deep("Fig. 8: effect of lambda_tv on the last layers",
                   _runs(lambda n: TABLE3_LAYERS[n][-3:], lambdas=LAMBDAS), limit=1),
+    # NOTE: lambda_tv 50 at every layer, as the authors' cnn_neigh runs
+    # (lambdaTV = 100): it switches off what the window's neurons do not see
     "fig9": _deep("Fig. 9: reconstruction from the central 5x5 neurons",
-                  _runs(lambda n: TABLE3_LAYERS[n], window=5, schedule="window"), limit=1,
-                  figure="window"),
+                  _runs(lambda n: TABLE3_LAYERS[n], window=5, schedule="window",
+                        lambda_tv=50.0), limit=1, figure="window"),
     "fig10": _deep("Fig. 10: reconstruction from either half of the channels", _fig10(),
                    limit=2),
     "fig2": _deep("Fig. 2: V^beta with beta = 1 (spikes) and beta = 2", _fig2(), limit=1),

@@ -88,3 +88,12 @@ def test_fig9_boxes_follow_the_receptive_fields_of_table2():
     assert sizes["conv5"] == sizes["relu5"] == sizes["fc8"] == 227
     assert figures.field_box((11, 11, 4, 4, 0, 0), [25, 29], [0, 1], 227, 227) == \
         (100, 0, 126, 14)
+
+
+def test_fig9_box_of_a_global_pool_is_the_whole_image():
+    net = cnn.squeezenet1_1(cnn.random_weights(cnn.squeezenet1_1_shapes(0.125, classes=10),
+                                               numpy.random.default_rng(0)))
+    rep = representations.Representation("s", net, layer="pool10", channels=3)
+    assert figures.window_box(rep, 5, 227, 227) == (0, 0, 226, 226)
+    assert all(spec["lambda_tv"] == 50.0 for spec in
+               DEEP_EXPERIMENTS["fig9"]["networks"]["vgg19"].values())

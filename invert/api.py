@@ -26,6 +26,11 @@ seed / rng    seed of the initial noise, or an explicit numpy Generator.
 window, group   restrict the loss to the central n x n neurons or to the
               "first"/"second" half of the channels (Figs. 9-10).
 gray          invert the grayscale image (forced for HOG/DSIFT).
+adaptive      None, or cap each pixel's step at this many grey levels
+              (IJCV 2016's AdaGrad denominator, module ``adaptive``).
+box           clip x to the valid pixel range after each step.
+              (A representation's ``defaults`` fill options first: the
+              deep networks use adaptive=16, box=True.)
 """
 import time
 from dataclasses import dataclass, field
@@ -37,12 +42,13 @@ from minigrad import backend
 from . import presets, representations
 from .images import load_image
 from .objective import Objective, heuristic_lambdas, loss_mask
+from .adaptive import solver_hooks
 from .solver import momentum_descent, random_init
 
 OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, beta=2.0,
                B=128.0, a=0.01, schedule=None, iters=None, momentum=0.9, restarts=1,
                seed=0, window=None, group=None, loss_weight=1.0, subtract_mean=True,
-               tv_floor=1e-5, dtype="float32", gray=False)
+               tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False)
 PAPER_LAMBDA_ALPHA = 2.16e8
 
 
@@ -82,7 +88,7 @@ def _number(key, value, words):
 def resolve(rep, shape, options):
     """Turn "auto"/"paper"/None options into numbers for an image of ``shape``
     (C, H, W); returns the settings dict."""
-    s = {**OPTIONS, **options}
+    s = {**OPTIONS, **rep.defaults, **options}
     unknown = set(options) - set(OPTIONS) - {"rep", "layer", "preset"}
     if unknown:
         raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")
@@ -140,7 +146,8 @@ def invert(image, rep="hog", layer=None, *, preset=None, rng=None, progress=None
     rng = numpy.random.default_rng(s["seed"]) if rng is None else rng
     x = random_init(rng, (s["restarts"], rep.channels, h, w), dtype)
     start = time.perf_counter()
-    sol = momentum_descent(objective, x, s["schedule"], s["momentum"], progress)
+    step, project = solver_hooks(rep, s, dtype)
+    sol = momentum_descent(objective, x, s["schedule"], s["momentum"], progress, step, project)
     seconds = time.perf_counter() - start
 
     phi = rep.forward(s["sigma"] * sol.x)

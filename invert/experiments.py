@@ -15,6 +15,7 @@ When all is done (or on Ctrl-C, with what is done) it writes
   (Fig. 3 / Fig. 4 style; each reconstruction min-max stretched for display,
   as the authors' figures).
 """
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -22,7 +23,8 @@ from pathlib import Path
 import numpy
 from PIL import Image
 
-from . import metrics, presets, representations
+from . import figures, metrics, presets, representations
+from .deep_presets import paper_lambda_tv
 from .api import invert, resolve
 from .images import list_images, load_image, montage, save_npz, save_png, save_text
 
@@ -31,23 +33,35 @@ class Interrupted(Exception):
     """Raised after a Ctrl-C, once what was finished has been written."""
 
 
-def load_gray(path, size=None):
-    """The grayscale image, optionally resized (Pillow LANCZOS) to size x size."""
-    a = load_image(path, gray=True)
-    if size is None or a.shape == (size, size):
+def load_gray(path, size=None, colour=False):
+    """The grayscale (or ``colour``) image, optionally resized (Pillow
+    LANCZOS, each channel) to size x size."""
+    a = load_image(path, gray=not colour)
+    if size is None or a.shape[:2] == (size, size):
         return a
-    im = Image.fromarray(a.astype(numpy.float32), mode="F")
-    return numpy.asarray(im.resize((size, size), Image.Resampling.LANCZOS), numpy.float64)
+    planes = [Image.fromarray(c.astype(numpy.float32), mode="F").resize(
+        (size, size), Image.Resampling.LANCZOS) for c in numpy.atleast_3d(a).transpose(2, 0, 1)]
+    return numpy.squeeze(numpy.stack([numpy.asarray(c, numpy.float64) for c in planes], -1))
 
 
 def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
     """Validate everything before any work: (experiment, image paths, runs).
     ``only`` keeps some of the runs; ``size`` resizes every image to size x
-    size (default: native resolution, as the paper)."""
+    size (default: native resolution, as the paper, or the experiment's
+    ``size``). A deep experiment holds runs per network (``networks``),
+    picked by the override ``rep`` (default: its ``network``)."""
     if name not in presets.EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(presets.EXPERIMENTS)}")
     exp = presets.EXPERIMENTS[name]
-    paths = list_images(images_dir)[:limit]
+    if "networks" in exp:
+        network = overrides.pop("rep", None) or exp["network"]
+        if network not in exp["networks"]:
+            raise ValueError(f"experiment {name!r} has no runs for {network!r}; it has: "
+                             f"{', '.join(exp['networks'])}")
+        exp = {**exp, "runs": exp["networks"][network], "network": network,
+               "paper": exp["papers"].get(network, {})}
+    paths = list_images(images_dir)[:limit or exp.get("limit")]
+    size = size or exp.get("size")
     runs = {}
     unknown = set(only or ()) - set(exp["runs"])
     if unknown:
@@ -58,14 +72,25 @@ def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
             continue
         options = {**presets.preset(spec["preset"]), **{k: v for k, v in spec.items()
                                                        if k != "preset"}, **overrides}
-        rep = representations.get(options.pop("rep"), options.pop("layer", None))
+        name_, layer = options.pop("rep", exp.get("network")), options.pop("layer", None)
+        rep = _shared_net(runs, name_, layer) or representations.get(name_, layer)
         runs[run] = (rep, options)
     for p in paths:
-        h, w = load_gray(p, size).shape
+        h, w = load_gray(p, size, exp.get("colour")).shape[:2]
         for rep, options in runs.values():
             rep.code_shape(h, w)
             resolve(rep, (rep.channels, h, w), options)
     return exp, paths, runs
+
+
+def _shared_net(runs, name, layer):
+    """A deep network already loaded by another run, cut at ``layer`` (VGG-19
+    is 80 MB: load it once per experiment), or None."""
+    for rep, _ in runs.values():
+        if rep.name == name and rep.preprocess is not None and layer in rep.net:
+            return dataclasses.replace(rep, layer=layer, defaults=dict(
+                rep.defaults, lambda_tv=paper_lambda_tv(rep.net.names, layer)))
+    return None
 
 
 def _file(out, run, path):
@@ -76,6 +101,7 @@ def run_experiment(name, images_dir, out, limit=None, only=None, size=None, prog
                    log=print, **overrides):
     """Run (or resume) experiment ``name``; returns the summary rows."""
     exp, paths, runs = plan(name, images_dir, limit, only, size, **overrides)
+    size = size or exp.get("size")
     for run in runs:
         _file(out, run, paths[0]).parent.mkdir(parents=True, exist_ok=True)
     interrupted = False
@@ -85,7 +111,7 @@ def run_experiment(name, images_dir, out, limit=None, only=None, size=None, prog
             if target.exists():
                 continue
             log(f"[{i + 1}/{len(paths)}] {run} {path.name}")
-            image = load_gray(path, size)
+            image = load_gray(path, size, exp.get("colour"))
             res = invert(image, rep, progress=progress, **options)
             if res.status == "interrupted":
                 interrupted = True
@@ -95,7 +121,8 @@ def run_experiment(name, images_dir, out, limit=None, only=None, size=None, prog
                         final={k: v.tolist() for k, v in res.final.items()})
             save_png(target.with_suffix(".png"), res.image)
             save_npz(target, recon=numpy.float32(res.image), phi=res.phi[res.best],
-                     phi0=res.phi0, info=json.dumps(info, default=str))
+                     phi0=res.phi0, info=json.dumps(info, default=str),
+                     restarts=numpy.float32(res.images))
         if interrupted:
             break
     rows = summarise(exp, paths, runs, out, size)
@@ -130,10 +157,13 @@ def summarise(exp, paths, runs, out, size=None):
     save_text(out / "table.md", _markdown(exp, rows, _settings(out, runs, paths)))
     save_text(out / "table.csv", _csv(rows))
     save_text(out / "per_image.csv", _csv(per_image))
-    grid = [[load_gray(p, size)] + [_stretch(done[r].get(p)) for r in runs]
+    originals = {p: load_gray(p, size, exp.get("colour")) for p in paths}
+    grid = [[originals[p]] + [_stretch(done[r].get(p)) for r in runs]
             for p in paths if any(p in done[r] for r in runs)]
     if grid:
         save_png(out / "montage.png", montage(grid, ["original", *runs], cell=128))
+    if exp.get("figure"):
+        figures.draw(exp, out, rows, runs, originals, _file)
     return rows
 
 
@@ -159,7 +189,8 @@ def _settings(out, runs, paths):
         for p in paths:
             if _file(out, run, p).exists():
                 s = json.loads(str(numpy.load(_file(out, run, p))["info"]))["settings"]
-                lines.append(f"* {run}: {s['rep']} on {s['height']}x{s['width']} grayscale, "
+                kind = "grayscale" if s["input_channels"] == 1 or s["gray"] else "colour"
+                lines.append(f"* {run}: {s['rep']} on {s['height']}x{s['width']} {kind}, "
                              f"sigma {s['sigma']:.4g}, lambda_alpha {s['lambda_alpha']:.4g}, "
                              f"lambda_tv {s['lambda_tv']:g}, beta {s['beta']:g}, "
                              f"{s['iters']} iterations, {s['restarts']} restart(s)")

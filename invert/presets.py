@@ -97,3 +97,8 @@ def preset(name, **overrides):
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}")
     return {**PRESETS[name], **overrides}
+
+# the deep networks' presets and experiments (§5) live in their own module
+from .deep_presets import DEEP_EXPERIMENTS, DEEP_PRESETS  # noqa: E402
+PRESETS.update(DEEP_PRESETS)
+EXPERIMENTS.update(DEEP_EXPERIMENTS)

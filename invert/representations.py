@@ -116,6 +116,7 @@ class Representation:
 # hog/hogb/dsift are VLFeat's (numerically equal to it); *-authors are the
 # authors' MATLAB networks (27-d HOG without texture, DSIFT-like), for
 # comparing with the paper's own numbers (SPEC §4).
+CNN_DEFAULTS = dict(schedule="cnn", adaptive=16.0, box=True)  # why: module ``adaptive``
 SHALLOW = dict(channels=1, unit=1 / 255, shift=0.5, rho=0.2327,
                defaults=dict(lambda_tv=5.0, schedule="shallow"))
 REGISTRY = {
@@ -129,7 +130,7 @@ REGISTRY = {
     "dsift-authors": ("invert.shallow:dsift_net", dict(bin_size=4, step=None,
                                                        variant="paper"), SHALLOW),
     "caffenet-random": ("invert.representations:_random_caffenet", {},
-                        dict(channels=3, defaults=dict(lambda_tv=5.0, schedule="cnn"))),
+                        dict(channels=3, defaults=dict(lambda_tv=5.0, **CNN_DEFAULTS))),
 }
 
 
@@ -159,12 +160,12 @@ def _deep(name, layer):
     if layer not in net:
         raise ValueError(f"network {name!r} has no layer {layer!r}; its layers are: "
                          f"{', '.join(net.names)}")
-    depth = (net.names.index(layer) + 1) / len(net.names)
-    lambda_tv = 0.5 if depth <= 0.3 else 5.0 if depth <= 0.6 else 50.0
+    from .deep_presets import paper_lambda_tv
+    lambda_tv = paper_lambda_tv(net.names, layer)
     unit = prep.scale / 255
     return Representation(name=name, net=net, layer=layer, channels=3, unit=unit,
                           rho=68.9 * unit, preprocess=prep,
-                          defaults=dict(lambda_tv=lambda_tv, schedule="cnn"))
+                          defaults=dict(lambda_tv=lambda_tv, **CNN_DEFAULTS))
 
 
 def deep_networks(weights_dir="weights"):

@@ -185,12 +185,14 @@ def main(argv=None):
         from minigrad import backend
         backend.use(args.device)
         if args.experiment:
-            out = prepare_out(args.out or f"runs/{args.experiment}")
+            deep = "networks" in presets.EXPERIMENTS[args.experiment]
+            out = prepare_out(args.out or f"runs/{args.experiment}"
+                              + (f"-{args.rep}" if deep and args.rep else ""))
             rows = experiments.run_experiment(
                 args.experiment, args.images, out, args.limit,
                 args.runs.split(",") if args.runs else None, args.size,
                 progress=None if args.quiet else Progress(args.experiment),
-                **options_from(args))
+                **options_from(args), **({"rep": args.rep} if args.rep else {}))
             for r in rows:
                 print(f"{r['run']}: {r['error_mean']:.2f} +- {r['error_std']:.1f} % "
                       f"({r['images']} images)")

@@ -53,13 +53,17 @@ class Solution:
 
 
 @numpy.errstate(over="ignore", invalid="ignore")  # NOTE: divergence is checked explicitly
-def momentum_descent(objective, x, schedule, momentum=0.9, callback=None):
+def momentum_descent(objective, x, schedule, momentum=0.9, callback=None, step=None,
+                     project=None):
     """Minimise ``objective`` from x; see the module docstring.
 
     objective  has ``evaluate(x) -> (energies dict of (N,), dE/dx)`` and
                ``energies(x)``.
     callback   called as ``callback(t, total_iterations, energies)`` after
                each iteration (for progress displays).
+    step       optional ``step(grad, eta)`` replacing ``eta * grad`` in the
+               update (e.g. ``adaptive.AdaptiveStep``); project: optional
+               ``project(x)`` applied after each update (e.g. a box).
     """
     rates = expand(schedule)
     xp = get_array_module(x)
@@ -80,8 +84,8 @@ def momentum_descent(objective, x, schedule, momentum=0.9, callback=None):
                 mu = xp.zeros_like(x)
                 resets.append(t)
                 previous = eta
-            mu = momentum * mu - eta * grad
-            x = x + mu
+            mu = momentum * mu - (eta * grad if step is None else step(grad, eta))
+            x = x + mu if project is None else project(x + mu)
             used.append(eta)
             if callback is not None:
                 callback(t + 1, len(rates), terms)

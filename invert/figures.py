@@ -1,0 +1,123 @@
+"""The deep experiments' own pictures and tables, beside the generic
+``montage.png`` and ``table.md`` of ``experiments.summarise`` (Pillow only).
+
+``figure`` of an experiment (``deep_presets``) selects one:
+
+* ``"pivot"`` (Table 3): ``table3.md`` / ``table3.csv`` with one row per
+  layer and one column per lambda_tv (run names ``<layer>/lambda_tv=<v>``),
+  mean +- std of the paper-text error in percent, the paper's CNN-A numbers
+  beside ours for CaffeNet.
+* ``"restarts"`` (Fig. 7): ``restarts-<image>.png``, one row per layer:
+  the original (labelled with the layer) then every restart.
+* ``"window"`` (Fig. 9): ``window.png``, each reconstruction with the
+  theoretical receptive field of the central window drawn as a white box
+  (``field_box``).
+"""
+from pathlib import Path
+
+import numpy
+from PIL import Image, ImageDraw
+
+from .images import montage, save_png, save_text, to_uint8
+from .objective import loss_mask
+
+
+def field_box(receptive_field, rows, cols, height, width):
+    """Pixel box (top, left, bottom, right), inclusive, clipped to the image,
+    seen by code neurons ``rows`` x ``cols`` (ranges) of a layer whose
+    ``Net.receptive_field`` is (size_y, size_x, stride_y, stride_x,
+    offset_y, offset_x): neuron i sees rows offset_y + i stride_y + [0, size_y)."""
+    sy, sx, ty, tx, oy, ox = receptive_field
+    top, left = oy + rows[0] * ty, ox + cols[0] * tx
+    bottom, right = oy + rows[-1] * ty + sy - 1, ox + cols[-1] * tx + sx - 1
+    return (int(max(top, 0)), int(max(left, 0)), int(min(bottom, height - 1)),
+            int(min(right, width - 1)))
+
+
+def window_box(rep, window, height, width):
+    """``field_box`` of the central ``window`` x ``window`` neurons of rep's
+    code, the window placed exactly as the loss mask places it (a global
+    average pool, whose field ``Net.receptive_field`` does not know, sees
+    the whole image)."""
+    if type(rep.net[rep.layer]).__name__ == "GlobalAvgPool":  # NOTE: sees everything
+        return (0, 0, height - 1, width - 1)
+    mask = loss_mask(rep.code_shape(height, width), window)[0].any(axis=0)
+    rows, cols = numpy.nonzero(mask.any(axis=1))[0], numpy.nonzero(mask.any(axis=0))[0]
+    return field_box(rep.net.receptive_field(rep.layer), rows, cols, height, width)
+
+
+def with_box(image, box, colour=(255, 255, 255)):
+    im = Image.fromarray(to_uint8(image)).convert("RGB")
+    top, left, bottom, right = box
+    ImageDraw.Draw(im).rectangle((left, top, right, bottom), outline=colour, width=2)
+    return numpy.asarray(im)
+
+
+def with_label(image, text):
+    im = Image.fromarray(to_uint8(image)).convert("RGB")
+    draw = ImageDraw.Draw(im)
+    draw.rectangle((0, 0, 6 * len(text) + 4, 12), fill="black")
+    draw.text((2, 0), text, fill="white")
+    return numpy.asarray(im)
+
+
+def draw(exp, out, rows, runs, originals, file_of):
+    """Write the experiment's ``figure`` (module docstring). ``originals``
+    maps image paths to images; ``file_of(out, run, path)`` is a result file."""
+    from .experiments import _stretch
+    out, kind = Path(out), exp["figure"]
+    done = {(r, p): numpy.load(file_of(out, r, p)) for r in runs for p in originals
+            if file_of(out, r, p).exists()}
+    if kind == "pivot":
+        md, csv = pivot(exp, rows)
+        save_text(out / "table3.md", md)
+        save_text(out / "table3.csv", csv)
+    elif kind == "restarts":
+        for p, original in originals.items():
+            grid = [[with_label(original, r)] + [_stretch(a) for a in done[r, p]["restarts"]]
+                    for r in runs if (r, p) in done]
+            if grid:
+                save_png(out / f"restarts-{Path(p).stem}.png",
+                         montage(grid, ["original"] + [f"r{k}" for k in range(len(grid[0]) - 1)],
+                                 cell=128))
+    elif kind == "window":
+        grid = []
+        for p, original in originals.items():
+            h, w = original.shape[:2]
+            row = [original] + [with_box(_stretch(done[r, p]["recon"]), window_box(
+                runs[r][0], runs[r][1]["window"], h, w)) if (r, p) in done else None for r in runs]
+            grid.append(row)
+        save_png(out / "window.png", montage(grid, ["original", *runs], cell=160))
+    else:
+        raise ValueError(f"unknown figure {kind!r}")
+
+
+def pivot(exp, rows):
+    """(Markdown, CSV) of the rows ``<layer>/lambda_tv=<v>`` as layer x lambda."""
+    cells, layers, lambdas = {}, [], []
+    for r in rows:
+        layer, _, lt = r["run"].partition("/lambda_tv=")
+        layers += [layer] if layer not in layers else []
+        lambdas += [lt] if lt not in lambdas else []
+        cells[layer, lt] = r
+    lambdas.sort(key=float)
+    n = max((r["images"] for r in rows), default=0)
+    fmt = lambda r: "" if r is None else f"{r['error_mean']:.1f} +- {r['error_std']:.1f}" + (
+        "" if r["images"] == n else f" [{r['images']} images]") + (
+        "" if r.get("reported_mean") is None else
+        f" (paper {r['reported_mean']:.1f} +- {r['reported_std']:.1f})")
+    md = [f"# {exp['title']} ({exp.get('network', '')}, {n} images)", "",
+          "Paper-text error in percent, mean +- std over the images.", "",
+          "| layer | " + " | ".join(f"lambda_tv={v}" for v in lambdas) + " |",
+          "| --- |" + " --- |" * len(lambdas)]
+    csv = ["layer,lambda_tv,images,error_mean,error_std,reported_mean,reported_std"]
+    for layer in layers:
+        md.append(f"| {layer} | " + " | ".join(fmt(cells.get((layer, v))) for v in lambdas)
+                  + " |")
+        for v in lambdas:
+            r = cells.get((layer, v))
+            if r is not None:
+                csv.append(",".join(str(x if x is not None else "") for x in (
+                    layer, v, r["images"], f"{r['error_mean']:.4g}", f"{r['error_std']:.4g}",
+                    r["reported_mean"], r["reported_std"])))
+    return "\n".join(md) + "\n", "\n".join(csv) + "\n"

@@ -1,0 +1,44 @@
+"""tools.bench_deep: row names, the FLOP count, one row runs."""
+import numpy
+
+from invert import cnn, representations
+from tools import bench, bench_deep
+from weights_helpers import CAFFENET_SMALL
+
+NAMES = [f"iter/caffenet/{l}/b{b}" for l in ("conv3", "pool5", "fc8") for b in (1, 4)]
+
+
+def test_rows_without_weights_are_caffenet_only(monkeypatch, capsys):
+    monkeypatch.setattr(representations, "deep_networks", lambda: ([], ["vgg19"]))
+    small = cnn.caffenet(cnn.random_weights(CAFFENET_SMALL, numpy.random.default_rng(0)))
+    monkeypatch.setattr(bench_deep, "_rep", lambda n: representations.Representation(
+        n, small, channels=3))
+    assert [name for name, _, _ in bench_deep.cases()] == NAMES
+    assert "fetch weights" in capsys.readouterr().err
+    assert "tools.bench_deep" in bench.SOURCES
+
+
+def test_rows_with_weights_name_every_network(monkeypatch):
+    monkeypatch.setattr(representations, "deep_networks",
+                        lambda: (["vgg19", "squeezenet1_1"], []))
+    small = cnn.caffenet(cnn.random_weights(CAFFENET_SMALL, numpy.random.default_rng(0)))
+    monkeypatch.setattr(bench_deep, "_rep", lambda n: representations.Representation(
+        n, small, channels=3))
+    monkeypatch.setattr(bench_deep, "conv_flops", lambda *a: 1)  # other networks' layers
+    names = [name for name, _, _ in bench_deep.cases()]
+    assert names[:6] == NAMES and "iter/vgg19/pool5/b4" in names
+    assert "iter/squeezenet1_1/pool10/b1" in names and len(names) == 6 + 4 + 6
+
+
+def test_flops_are_caffenet_multiply_adds():
+    net = cnn.caffenet(cnn.random_caffenet_weights(numpy.random.default_rng(0)))
+    assert bench_deep.conv_flops(net, "conv1", (1, 3, 227, 227)) == 2 * 96 * 55 * 55 * 3 * 121
+    macs = (96 * 55 * 55 * 363 + 256 * 27 * 27 * 48 * 25 + 384 * 13 * 13 * 256 * 9
+            + 384 * 13 * 13 * 192 * 9 + 256 * 13 * 13 * 192 * 9 + 4096 * 256 * 36
+            + 4096 * 4096 + 1000 * 4096)
+    assert bench_deep.conv_flops(net, "fc8", (4, 3, 227, 227)) == 2 * 4 * macs
+    rep = representations.Representation("caffenet-random", net, channels=3)
+    name, run, flops = bench_deep.case("caffenet", "conv3", 1, rep)
+    assert name == "iter/caffenet/conv3/b1" and flops == 2 * bench_deep.conv_flops(
+        net, "conv3", (1, 3, 227, 227))
+    run()  # builds and runs one iteration

@@ -24,7 +24,7 @@ import numpy
 from PIL import Image
 
 from . import figures, metrics, presets, representations
-from .deep_presets import paper_lambda_tv
+from .deep_presets import default_lambda_tv
 from .api import invert, resolve
 from .images import list_images, load_image, montage, save_npz, save_png, save_text
 
@@ -89,7 +89,7 @@ def _shared_net(runs, name, layer):
     for rep, _ in runs.values():
         if rep.name == name and rep.preprocess is not None and layer in rep.net:
             return dataclasses.replace(rep, layer=layer, defaults=dict(
-                rep.defaults, lambda_tv=paper_lambda_tv(rep.net.names, layer)))
+                rep.defaults, lambda_tv=default_lambda_tv(name, rep.net.names, layer)))
     return None
 
 

@@ -143,14 +143,10 @@ def _random_caffenet(seed=0):
 def _deep(name, layer):
     """A deep network of the weights registry (``invert.networks``) as a
     representation: RGB 0..255 minus its mean, rho as CNN-A, lambda_tv by
-    depth as the paper's CNN-A choice (0.5 for the first 30 % of the layers,
-    5 up to 60 %, 50 beyond: layers 1-6, 7-12, 13-20 of 20)."""
-    try:
-        from . import networks
-    except ImportError:
-        networks = None
-    if networks is None or name not in networks.list_networks():
-        known = names() + (networks.list_networks() if networks else [])
+    depth (``deep_presets.default_lambda_tv``)."""
+    from . import networks
+    if name not in networks.list_networks():
+        known = names() + networks.list_networks()
         raise ValueError(f"unknown representation {name!r}; known: {', '.join(known)}")
     try:
         net, prep = networks.load_network(name)
@@ -160,8 +156,8 @@ def _deep(name, layer):
     if layer not in net:
         raise ValueError(f"network {name!r} has no layer {layer!r}; its layers are: "
                          f"{', '.join(net.names)}")
-    from .deep_presets import paper_lambda_tv
-    lambda_tv = paper_lambda_tv(net.names, layer)
+    from .deep_presets import default_lambda_tv
+    lambda_tv = default_lambda_tv(name, net.names, layer)
     unit = prep.scale / 255
     return Representation(name=name, net=net, layer=layer, channels=3, unit=unit,
                           rho=68.9 * unit, preprocess=prep,
@@ -170,11 +166,8 @@ def _deep(name, layer):
 
 def deep_networks(weights_dir="weights"):
     """(names whose weights file exists, names without one) in the weights
-    registry; two empty lists when the registry is not installed."""
-    try:
-        from . import networks
-    except ImportError:
-        return [], []
+    registry."""
+    from . import networks
     have, missing = [], []
     for name in networks.list_networks():
         (have if (Path(weights_dir) / f"{name}.h5").is_file() else missing).append(name)

@@ -22,6 +22,7 @@ from pathlib import Path
 from . import experiments, presets, representations
 from .api import invert, resolve
 from .images import DEFAULT_IMAGE, load_image, save_json, save_png
+from .networks import list_networks
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 3, 130
 
@@ -34,7 +35,7 @@ def parser():
     a("experiment", nargs="?", choices=sorted(presets.EXPERIMENTS),
       help="run a paper experiment over --images instead of inverting one image")
     a("--rep", metavar="NAME", help="representation: hog, hogb, dsift, or a deep network name "
-      f"(default: hog, then every network with weights). Known: {', '.join(representations.names())}")
+      f"(default: hog, then every network with weights). Known: {', '.join(representations.names() + list_networks())}")
     a("--layer", metavar="NAME", help="layer of the network to invert (default: its last layer)")
     a("--image", metavar="PATH", help=f"image to invert (default: the bundled {DEFAULT_IMAGE.name})")
     a("--images", metavar="DIR", default="data/images/imagenet",

@@ -87,7 +87,7 @@ def test_deep_networks_come_from_the_weights_registry(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "invert.networks", fake)
     monkeypatch.setattr("invert.networks", fake, raising=False)
     rep = representations.get("toy")
-    assert rep.layer == "conv2" and rep.channels == 3 and rep.defaults["lambda_tv"] == 50.0
+    assert rep.layer == "conv2" and rep.channels == 3 and rep.defaults["lambda_tv"] == 5.0  # deep_presets.default_lambda_tv
     assert representations.get("toy", "conv1").defaults["lambda_tv"] == 0.5
     with pytest.raises(ValueError, match="no layer"):
         representations.get("toy", "fc9")

@@ -110,6 +110,8 @@ def pivot(exp, rows):
           "Paper-text error in percent, mean +- std over the images.", "",
           "| layer | " + " | ".join(f"lambda_tv={v}" for v in lambdas) + " |",
           "| --- |" + " --- |" * len(lambdas)]
+    if not rows:
+        md[-2:] = ["No run has finished yet."]
     csv = ["layer,lambda_tv,images,error_mean,error_std,reported_mean,reported_std"]
     for layer in layers:
         md.append(f"| {layer} | " + " | ".join(fmt(cells.get((layer, v))) for v in lambdas)

@@ -37,6 +37,17 @@ def test_table3_writes_the_pivot_and_resumes(tmp_path, small_caffenet, photos):
     assert info["settings"]["box"] and info["settings"]["height"] == 67
 
 
+def test_pivot_of_no_finished_run_is_a_sentence_not_a_broken_table():
+    from invert.figures import pivot
+    md, csv = pivot({"title": "Table 3", "network": "vgg19"}, [])
+    assert "No run has finished yet." in md and "| layer |" not in md
+    assert csv.count("\n") == 1
+    row = dict(run="pool1/lambda_tv=5", images=2, error_mean=12.34, error_std=1.0,
+               reported_mean=None, reported_std=None)
+    md, _ = pivot({"title": "Table 3", "network": "vgg19"}, [row])
+    assert "| pool1 | 12.3 +- 1.0 |" in md and "| --- | --- |" in md
+
+
 def test_fig7_restarts_and_fig9_boxes(tmp_path, small_caffenet, photos):
     experiments.run_experiment("fig7", photos, tmp_path / "f7", only=["fc8"], iters=3,
                                restarts=2, rep="caffenet", log=lambda *a: None)

@@ -48,6 +48,14 @@ def test_pivot_of_no_finished_run_is_a_sentence_not_a_broken_table():
     assert "| pool1 | 12.3 +- 1.0 |" in md and "| --- | --- |" in md
 
 
+def test_one_image_experiment_says_why_it_has_no_error(tmp_path, small_caffenet, photos):
+    experiments.run_experiment("fig6", photos, tmp_path / "f6", limit=1, only=["conv1"],
+                               iters=3, rep="caffenet", log=lambda *a: None)
+    md = (tmp_path / "f6" / "table.md").read_text()
+    assert "needs at least two finished images" in md and "| run |" not in md
+    assert (tmp_path / "f6" / "montage.png").exists()
+
+
 def test_fig7_restarts_and_fig9_boxes(tmp_path, small_caffenet, photos):
     experiments.run_experiment("fig7", photos, tmp_path / "f7", only=["fc8"], iters=3,
                                restarts=2, rep="caffenet", log=lambda *a: None)

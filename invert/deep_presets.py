@@ -17,7 +17,7 @@ choice (``paper_lambda_tv``: 0.5 for the first 30 % of the layers, 5 up to
 60 %, 50 beyond: CNN-A's layers 1-6, 7-12, 13-20); for the other networks
 0.5 up to 60 % and 5 beyond, from our measured Table 3 on SqueezeNet
 (docs/deep-results.md): up to pool5 lambda_tv 0.5 is both closer in code
-(5-15 points) and a faithful picture; beyond it 0.5 is still 1-4 points
+(6-17 points) and a faithful picture; beyond it 0.5 is still 1-4 points
 closer on fire6-fire8 but its pictures are high-frequency noise where 5
 shows the objects, and 5 is closer on fire9 and conv10; 50 is 5-30 points
 worse than 5 on every layer (200 iterations; pool10 at 400: 11.6 against

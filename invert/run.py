@@ -22,7 +22,7 @@ from pathlib import Path
 from . import experiments, presets, representations
 from .api import invert, resolve
 from .images import DEFAULT_IMAGE, load_image, save_json, save_png
-from .networks import list_networks
+from .networks import FETCH, NETWORKS, list_networks
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 3, 130
 
@@ -129,9 +129,11 @@ def default_jobs(args):
         return [(args.rep, args.layer)]
     jobs = [("hog", args.layer)]
     deep, missing = representations.deep_networks()
-    if missing or not deep:
-        print(f"note: no weights for {', '.join(missing) or 'any deep network'}; run "
-              "`python -m tools.fetch weights` to invert deep networks too", file=sys.stderr)
+    for name in missing:
+        how = NETWORKS[name].obtain
+        verb = "run" if how == FETCH else "make it with"
+        print(f"note: no weights for {name} (skipped); {verb} {how} to invert it too",
+              file=sys.stderr)
     return jobs + [(name, None) for name in deep]
 
 

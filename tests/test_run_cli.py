@@ -127,3 +127,17 @@ def test_sigterm_stops_cleanly_and_keeps_what_was_done(tmp_path, photo):
     assert job["status"] == "interrupted" and 0 < job["iterations"] < 1000000
     with Image.open(out / "hog.png") as im:
         assert im.size == (48, 40)
+
+
+def test_main_job_names_how_to_get_each_missing_network(tmp_path, monkeypatch, capsys):
+    from argparse import Namespace
+    from invert import run
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "squeezenet1_1.h5").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    jobs = run.default_jobs(Namespace(rep=None, layer=None))
+    assert jobs == [("hog", None), ("squeezenet1_1", None)]
+    notes = capsys.readouterr().err.splitlines()
+    assert len(notes) == 3
+    assert any("vgg19" in n and "tools.fetch weights" in n for n in notes)
+    assert any("caffenet" in n and "tools.convert" in n and "fetch" not in n for n in notes)

@@ -20,9 +20,9 @@ choice (``paper_lambda_tv``: 0.5 for the first 30 % of the layers, 5 up to
 (6-17 points) and a faithful picture; beyond it 0.5 is still 1-4 points
 closer on fire6-fire8 but its pictures are high-frequency noise where 5
 shows the objects, and 5 is closer on fire9 and conv10; 50 is 5-30 points
-worse than 5 on every layer (200 iterations; pool10 at 400: 11.6 against
-6.4); its pictures are smoother, a matter of taste (Fig. 8: on fire9 and
-conv10 the subject stands out more, on pool10 less).
+worse than 5 on every layer (pool10: 11.6 against 6.4); its pictures are
+smoother, a matter of taste (Fig. 8: on fire9 and conv10 the subject stands
+out more, on pool10 less).
 ``--lambda-tv`` overrides either.
 
 Every experiment holds one set of runs per network (``networks``), chosen

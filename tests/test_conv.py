@@ -39,6 +39,26 @@ def test_backward_gradcheck(case):
     check_backward(layer, x, params=True, seed=3)
 
 
+@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[4], CASES[5]])
+def test_batch_in_chunks_is_the_same_computation(case, monkeypatch):
+    # a window-matrix budget of one image's worth: every image is its own chunk
+    from layers import conv
+    layer, x = make(case, np.random.default_rng(5))
+    n, c, _, _, o, kh, kw = case[:7]
+    y = layer.forward(x)
+    dzdy = np.random.default_rng(6).standard_normal(y.shape)
+    layer.param_grads = True
+    dzdx = layer.backward(dzdy)
+    grads = {k: v.copy() for k, v in layer.grads.items()}
+    monkeypatch.setattr(conv, "COLS_BYTES", c * kh * kw * y.shape[2] * y.shape[3] * 8)
+    assert len(layer._chunks(x, y.shape[2:])) == n > 1
+    np.testing.assert_allclose(layer.forward(x), y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.backward(dzdy), dzdx, rtol=1e-12, atol=1e-12)
+    for k in grads:
+        np.testing.assert_allclose(layer.grads[k], grads[k], rtol=1e-12, atol=1e-12)
+    check_backward(layer, x, params=True, seed=7)
+
+
 def test_float32_stays_float32():
     layer, x = make(CASES[1], np.random.default_rng(0), np.float32)
     y = layer.forward(x)

@@ -91,9 +91,12 @@ class MaxPool2d(_Pool):
         xp = backend.get_array_module(dzdy)
         in_shape, pad_shape, extra = self._shapes
         dxpad = xp.zeros(pad_shape, dtype=dzdy.dtype)
+        won = xp.empty(dzdy.shape, dtype=bool)
+        share = xp.empty_like(dzdy)
         for k, (i, j) in enumerate(self._offsets()):
-            dxpad[spatial_slice(i, j, self.stride, dzdy.shape[2:])] += \
-                xp.where(self._arg == k, dzdy, 0)
+            xp.equal(self._arg, k, out=won)
+            xp.multiply(dzdy, won, out=share)
+            dxpad[spatial_slice(i, j, self.stride, dzdy.shape[2:])] += share
         return xp.ascontiguousarray(crop_padding(dxpad, self.pad, in_shape))
 
 

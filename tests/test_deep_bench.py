@@ -42,3 +42,19 @@ def test_flops_are_caffenet_multiply_adds():
     assert name == "iter/caffenet/conv3/b1" and flops == 2 * bench_deep.conv_flops(
         net, "conv3", (1, 3, 227, 227))
     run()  # builds and runs one iteration
+
+
+def test_gemm_drift_is_reported_only_beyond_the_limit():
+    from tools.bench import DRIFT, drift_warning
+    assert drift_warning(170.0, 170.0 * (1 + DRIFT * 0.9)) is None
+    msg = drift_warning(170.0, 112.0)
+    assert "-34%" in msg and "170.0 -> 112.0" in msg
+    assert drift_warning(100.0, 130.0, limit=0.2) is not None
+
+
+def test_run_ends_with_a_second_gemm_row(capsys):
+    from tools import bench
+    rows = bench.main(["--only", "layer/relu1/fwd/b1", "--min-time", "0.01"])
+    assert [r["name"] for r in rows] == ["gemm/2048x2048/float32", "layer/relu1/fwd/b1",
+                                         "gemm/2048x2048/float32/end"]
+    assert rows[-1]["gflops"] > 0

@@ -13,6 +13,10 @@ returning ``(name, callable, flops_or_None)`` (see ``SOURCES``).
 Timing: one warm-up call, then repeated calls until ``--min-time`` seconds
 (at least three); the median is reported. GFLOP/s counts multiply-adds as
 two operations; ``gemm_gflops`` is the best of a few 2048^3 float32 products.
+The GEMM is measured again after the last row (row ``gemm/.../end``); when
+the two differ by more than ``DRIFT`` the machine's speed changed during the
+run (other load, a noisy VM) and a warning on stderr says the ratios of this
+run are not to be trusted.
 """
 import argparse
 import importlib
@@ -25,6 +29,7 @@ import numpy as np
 from minigrad import backend
 
 # modules that contribute rows through cases(); absent ones are skipped
+DRIFT = 0.15
 SOURCES = ["tools.bench_layers", "tools.bench_shallow", "tools.bench_invert",
            "tools.bench_deep"]
 
@@ -100,7 +105,25 @@ def main(argv=None):
             row["fraction_of_gemm"] = round(flops / ms / 1e6 / gemm, 3)
         rows.append(row)
         emit(row, args.json)
+    end = gemm_gflops(xp)
+    rows.append(dict(name="gemm/2048x2048/float32/end", ms=round(2 * 2048 ** 3 / end / 1e6, 4),
+                     gflops=round(end, 2), gemm_gflops=round(gemm, 2)))
+    emit(rows[-1], args.json)
+    drift = drift_warning(gemm, end)
+    if drift:
+        print(drift, file=sys.stderr)
     return rows
+
+
+def drift_warning(start, end, limit=None):
+    """A message when the GEMM speed at the end of a run is off its start by
+    more than ``limit`` (default ``DRIFT``), else None."""
+    change = end / start - 1
+    if abs(change) <= (DRIFT if limit is None else limit):
+        return None
+    return (f"warning: matrix-multiply speed changed by {change:+.0%} during the run "
+            f"({start:.1f} -> {end:.1f} GFLOP/s): the machine was not quiet; compare "
+            f"rows only within a quiet run")
 
 
 def emit(row, as_json, header=False):

@@ -36,14 +36,11 @@ def field_box(receptive_field, rows, cols, height, width):
 
 def window_box(rep, window, height, width):
     """``field_box`` of the central ``window`` x ``window`` neurons of rep's
-    code, the window placed exactly as the loss mask places it (a global
-    average pool, whose field ``Net.receptive_field`` does not know, sees
-    the whole image)."""
-    if type(rep.net[rep.layer]).__name__ == "GlobalAvgPool":  # NOTE: sees everything
-        return (0, 0, height - 1, width - 1)
+    code, the window placed exactly as the loss mask places it."""
     mask = loss_mask(rep.code_shape(height, width), window)[0].any(axis=0)
     rows, cols = numpy.nonzero(mask.any(axis=1))[0], numpy.nonzero(mask.any(axis=0))[0]
-    return field_box(rep.net.receptive_field(rep.layer), rows, cols, height, width)
+    field = rep.net.receptive_field(rep.layer, (1, rep.channels, height, width))
+    return field_box(field, rows, cols, height, width)
 
 
 def with_box(image, box, colour=(255, 255, 255)):

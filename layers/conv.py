@@ -61,7 +61,7 @@ class Conv2d(Layer):
             raise ValueError(f"layer '{self.name}': need stride >= 1, pad >= 0, "
                              f"groups >= 1; got {self.stride}, {self.pad}, {self.groups}")
 
-    def geometry(self):
+    def geometry(self, in_shape=None):
         _, _, kh, kw = self.params["w"].shape
         return (kh, kw, *self.stride, self.pad[0], self.pad[2])
 

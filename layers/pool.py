@@ -42,7 +42,7 @@ class _Pool(Layer):
             raise ValueError(f"layer '{self.name}': padding {self.pad} must be smaller "
                              f"than the kernel {self.kernel}")
 
-    def geometry(self):
+    def geometry(self, in_shape=None):
         return (*self.kernel, *self.stride, self.pad[0], self.pad[2])
 
     def out_shape(self, in_shape):
@@ -146,8 +146,13 @@ class GlobalAvgPool(Layer):
         self.check_rank(in_shape)
         return (in_shape[0], in_shape[1], 1, 1)
 
-    def geometry(self):
-        return None  # NOTE: its field is the whole input; see Net.receptive_field
+    def geometry(self, in_shape=None):
+        """A kernel as large as the input, so it needs the input's size."""
+        if in_shape is None:
+            self.fail("a global pool's receptive field depends on its input size: "
+                      "pass in_shape to Net.receptive_field")
+        h, w = in_shape[2:]
+        return (h, w, h, w, 0, 0)
 
     def forward(self, x):
         self.check_input(x)

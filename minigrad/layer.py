@@ -44,9 +44,11 @@ class Layer:
         self.check_rank(in_shape)
         return tuple(in_shape)
 
-    def geometry(self):
+    def geometry(self, in_shape=None):
         """Spatial footprint for receptive fields: ``(kh, kw, sh, sw, pt, pl)``
-        (kernel, stride, top/left padding), or None for a pointwise layer."""
+        (kernel, stride, top/left padding), or None for a pointwise layer.
+        ``in_shape`` is the layer's input shape when the caller knows it (a
+        global pool's footprint is its whole input)."""
         return None
 
     # -- helpers --------------------------------------------------------

@@ -184,7 +184,10 @@ class Net:
         ``(size_y, size_x, stride_y, stride_x, offset_y, offset_x)``, where
         unit (i, j) sees input rows ``offset_y + i*stride_y`` plus
         ``[0, size_y)`` (likewise columns). Through several inputs (concat)
-        the union (the largest field) is taken."""
+        the union (the largest field) is taken. ``in_shape`` (the net's input
+        shape) is needed past a layer whose footprint depends on its input
+        size (a global pool)."""
+        shapes = self.shapes(in_shape, until) if in_shape is not None else None
         fields = {INPUT: (1, 1, 1, 1, 0, 0)}
         for name in self.ancestors(until):
             srcs = [fields[s] for s in self.inputs[name]]
@@ -193,7 +196,8 @@ class Net:
             ry = max(f[4] + f[0] for f in srcs) - oy
             rx = max(f[5] + f[1] for f in srcs) - ox
             sy, sx = srcs[0][2], srcs[0][3]
-            geom = self.layers[name].geometry()
+            geom = self.layers[name].geometry(
+                shapes[self.inputs[name][0]] if shapes else None)
             if geom is not None:
                 kh, kw, s_h, s_w, pt, pl = geom
                 oy, ox = oy - pt * sy, ox - pl * sx
@@ -205,7 +209,7 @@ class Net:
     def summary(self, in_shape):
         """Rows ``(name, type, output shape, receptive field size)``."""
         shapes = self.shapes(in_shape)
-        return [(n, type(l).__name__, shapes[n], self.receptive_field(n)[:2])
+        return [(n, type(l).__name__, shapes[n], self.receptive_field(n, in_shape)[:2])
                 for n, l in self.layers.items()]
 
     def __repr__(self):

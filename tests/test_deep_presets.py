@@ -95,5 +95,9 @@ def test_fig9_box_of_a_global_pool_is_the_whole_image():
                                                numpy.random.default_rng(0)))
     rep = representations.Representation("s", net, layer="pool10", channels=3)
     assert figures.window_box(rep, 5, 227, 227) == (0, 0, 226, 226)
+    with pytest.raises(ValueError, match="pass in_shape"):
+        net.receptive_field("pool10")
+    size_y, size_x, *_ = net.receptive_field("pool10", (1, 3, 227, 227))
+    assert size_y >= 227 and size_x >= 227
     assert all(spec["lambda_tv"] == 50.0 for spec in
                DEEP_EXPERIMENTS["fig9"]["networks"]["vgg19"].values())

@@ -50,6 +50,11 @@ def network_info(name):
         raise ValueError(f"unknown network {name!r}; known: {', '.join(NETWORKS)}") from None
 
 
+def how_to_obtain(name):
+    """One line naming the command that makes ``name``'s weights file."""
+    return f"network '{name}' is obtained with {network_info(name).obtain}"
+
+
 def load_network(name, weights_dir=None, path=None):
     """``(Net, Preprocess)`` for network ``name`` with the weights of
     ``path`` (default ``weights_dir/<name>.h5``; ``weights_dir`` default
@@ -61,7 +66,6 @@ def load_network(name, weights_dir=None, path=None):
                                      architecture=name)
     except WeightsError as err:
         if "does not exist" in str(err):
-            raise WeightsError(f"{err}\n(network '{name}' is obtained with {info.obtain})") \
-                from None
+            raise WeightsError(f"{err}\n({how_to_obtain(name)})") from None
         raise
     return info.build(weights), Preprocess.from_meta(meta)

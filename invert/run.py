@@ -22,7 +22,7 @@ from pathlib import Path
 from . import experiments, presets, representations
 from .api import invert, resolve
 from .images import DEFAULT_IMAGE, load_image, save_json, save_png
-from .networks import FETCH, NETWORKS, list_networks
+from .networks import how_to_obtain, list_networks
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 3, 130
 
@@ -34,8 +34,9 @@ def parser():
     a = p.add_argument
     a("experiment", nargs="?", choices=sorted(presets.EXPERIMENTS),
       help="run a paper experiment over --images instead of inverting one image")
+    known = ", ".join(representations.names() + list_networks())
     a("--rep", metavar="NAME", help="representation: hog, hogb, dsift, or a deep network name "
-      f"(default: hog, then every network with weights). Known: {', '.join(representations.names() + list_networks())}")
+      f"(default: hog, then every network with weights). Known: {known}")
     a("--layer", metavar="NAME", help="layer of the network to invert (default: its last layer)")
     a("--image", metavar="PATH", help=f"image to invert (default: the bundled {DEFAULT_IMAGE.name})")
     a("--images", metavar="DIR", default="data/images/imagenet",
@@ -130,10 +131,7 @@ def default_jobs(args):
     jobs = [("hog", args.layer)]
     deep, missing = representations.deep_networks()
     for name in missing:
-        how = NETWORKS[name].obtain
-        verb = "run" if how == FETCH else "make it with"
-        print(f"note: no weights for {name} (skipped); {verb} {how} to invert it too",
-              file=sys.stderr)
+        print(f"note: no weights for {name}, skipped ({how_to_obtain(name)})", file=sys.stderr)
     return jobs + [(name, None) for name in deep]
 
 

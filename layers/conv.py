@@ -148,11 +148,15 @@ class Conv2d(Layer):
             return self._backward(x, dzdy)
         return xp.concatenate([self._backward(x[s], dzdy[s]) for s in chunks])
 
+    def _dy(self, dzdy):
+        """dz/dy as the (G, O/G, N*Ho*Wo) matrix the products need."""
+        o, g = dzdy.shape[1], self.groups
+        return dzdy.transpose(1, 0, 2, 3).reshape(g, o // g, -1)
+
     def _weight_grad(self, x, dzdy):
         xp = backend.get_array_module(dzdy)
-        w, g = self.params["w"], self.groups
-        dy = dzdy.transpose(1, 0, 2, 3).reshape(g, w.shape[0] // g, -1)
-        return xp.matmul(dy, self._cols(x, dzdy.shape[2:]).transpose(0, 2, 1)).reshape(w.shape)
+        return xp.matmul(self._dy(dzdy), self._cols(x, dzdy.shape[2:]).transpose(0, 2, 1)
+                         ).reshape(self.params["w"].shape)
 
     def _backward(self, x, dzdy):
         w = self.params["w"]
@@ -160,7 +164,7 @@ class Conv2d(Layer):
         n, c, h, wd = x.shape
         o, cg, kh, kw = w.shape
         g, (ho, wo) = self.groups, dzdy.shape[2:]
-        dy = dzdy.transpose(1, 0, 2, 3).reshape(g, o // g, n * ho * wo)
+        dy = self._dy(dzdy)
         pointwise = (kh, kw) == (1, 1) and self.stride == (1, 1) and self.pad == (0, 0, 0, 0)
         if pointwise or (ho, wo, h, wd) == (1, 1, kh, kw) and self.pad == (0, 0, 0, 0):
             # NOTE: 1x1 kernels and fully connected layers need no col2im:

@@ -28,8 +28,8 @@ import numpy as np
 
 from minigrad import backend
 
+DRIFT = 0.15  # largest tolerated change of the GEMM speed during a run
 # modules that contribute rows through cases(); absent ones are skipped
-DRIFT = 0.15
 SOURCES = ["tools.bench_layers", "tools.bench_shallow", "tools.bench_invert",
            "tools.bench_deep"]
 
@@ -93,8 +93,7 @@ def main(argv=None):
         backend.use(args.device)
     xp = backend.xp()
     gemm = gemm_gflops(xp)
-    rows = [dict(name="gemm/2048x2048/float32", ms=2 * 2048 ** 3 / gemm / 1e6,
-                 gflops=gemm, gemm_gflops=gemm)]
+    rows = [gemm_row("gemm/2048x2048/float32", gemm, gemm)]
     emit(rows[0], args.json, header=True)
     for name, fn, flops in collect(args.only):
         ms = time_call(fn, xp, args.min_time)
@@ -106,13 +105,17 @@ def main(argv=None):
         rows.append(row)
         emit(row, args.json)
     end = gemm_gflops(xp)
-    rows.append(dict(name="gemm/2048x2048/float32/end", ms=round(2 * 2048 ** 3 / end / 1e6, 4),
-                     gflops=round(end, 2), gemm_gflops=round(gemm, 2)))
+    rows.append(gemm_row("gemm/2048x2048/float32/end", end, gemm))
     emit(rows[-1], args.json)
     drift = drift_warning(gemm, end)
     if drift:
         print(drift, file=sys.stderr)
     return rows
+
+
+def gemm_row(name, gflops, reference, size=2048):
+    return dict(name=name, ms=round(2 * size ** 3 / gflops / 1e6, 4), gflops=round(gflops, 2),
+                gemm_gflops=round(reference, 2))
 
 
 def drift_warning(start, end, limit=None):

@@ -87,7 +87,7 @@ class BinPool(SeparablePool):
         return k, count, [slice(b * o, b * o + (count - 1) * s + 1, s) for b in range(4)]
 
     def _scales(self, dtype):
-        w = flat_window(self.bin_size)
+        w = cached_kernel(flat_window, self.bin_size)  # NOTE: Gaussians once, not per call
         return [[dtype.type(w[by] * w[bx]) for bx in range(4)] for by in range(4)]
 
     def _flat_forward(self, x):

@@ -199,15 +199,13 @@ def _settings(out, runs, paths):
 
 
 def _markdown(exp, rows, settings=()):
+    header = ["| run | images | error (paper text) | error (authors' code) | paper |",
+              "| --- | --- | --- | --- | --- |"] if rows else [
+        "No error is reported: the paper's normalised error needs at least two finished "
+        "images per run (N_Phi is the mean distance between the originals' codes)."]
     lines = [f"# {exp['title']}", "",
              f"Generated {time.strftime('%Y-%m-%d %H:%M')} by `python -m invert.run`. "
-             "Errors in percent, mean +- std over the images (sample std).", "",
-             "| run | images | error (paper text) | error (authors' code) | paper |",
-             "| --- | --- | --- | --- | --- |"]
-    if not rows:
-        lines[-2:] = ["No error is reported: the paper's normalised error needs at least two "
-                      "finished images per run (N_Phi is the mean distance between the "
-                      "originals' codes)."]
+             "Errors in percent, mean +- std over the images (sample std).", "", *header]
     for r in rows:
         paper = "-" if r["reported_mean"] is None else \
             f"{r['reported_mean']:.2f} +- {r['reported_std']:.1f}"

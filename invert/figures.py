@@ -103,12 +103,10 @@ def pivot(exp, rows):
         "" if r["images"] == n else f" [{r['images']} images]") + (
         "" if r.get("reported_mean") is None else
         f" (paper {r['reported_mean']:.1f} +- {r['reported_std']:.1f})")
+    header = ["| layer | " + " | ".join(f"lambda_tv={v}" for v in lambdas) + " |",
+              "| --- |" + " --- |" * len(lambdas)] if rows else ["No run has finished yet."]
     md = [f"# {exp['title']} ({exp.get('network', '')}, {n} images)", "",
-          "Paper-text error in percent, mean +- std over the images.", "",
-          "| layer | " + " | ".join(f"lambda_tv={v}" for v in lambdas) + " |",
-          "| --- |" + " --- |" * len(lambdas)]
-    if not rows:
-        md[-2:] = ["No run has finished yet."]
+          "Paper-text error in percent, mean +- std over the images.", "", *header]
     csv = ["layer,lambda_tv,images,error_mean,error_std,reported_mean,reported_std"]
     for layer in layers:
         md.append(f"| {layer} | " + " | ".join(fmt(cells.get((layer, v))) for v in lambdas)

@@ -81,6 +81,24 @@ def window_view(xpad, kernel, stride, size):
         strides=(s0, s1, s2, s3, s2 * sh, s3 * sw))
 
 
+def flat_window_view(xpad, kernel, groups, length):
+    """Stride-1 windows with each image's rows run together: a strided view
+    (G, C/G, kh, kw, N, length) with
+    ``view[g, c, i, j, n, p] = xpad_flat[n, g*C/G + c, i*Wp + j + p]``, where
+    xpad_flat is each (Hp, Wp) map read row after row. Output pixel (v, u)
+    is p = v*Wp + u, so the columns p with u >= Wo straddle a row end and
+    are thrown away by the caller; in exchange, copying the view moves runs
+    of ``length`` contiguous numbers instead of runs of Wo. ``xpad`` needs
+    kw - 1 numbers after each map's last window (one spare row does it)."""
+    xp = get_array_module(xpad)
+    n, c, _, _ = xpad.shape
+    kh, kw = kernel
+    s0, s1, s2, s3 = xpad.strides
+    return xp.lib.stride_tricks.as_strided(
+        xpad, shape=(groups, c // groups, kh, kw, n, length),
+        strides=(s1 * (c // groups), s1, s2, s3, s0, s3))
+
+
 def crop_padding(xpad, pad, shape):
     """Undo ``pad_nchw``: the (H, W) interior that started at (top, left)."""
     t, _, l, _ = pad

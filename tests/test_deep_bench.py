@@ -52,9 +52,20 @@ def test_gemm_drift_is_reported_only_beyond_the_limit():
     assert drift_warning(100.0, 130.0, limit=0.2) is not None
 
 
+def test_rows_compare_median_with_median_and_best_with_best():
+    from tools.bench import GEMM_FLOPS, result_row
+    r = result_row("x", (4.0, 2.0), 1e8, gemm=(GEMM_FLOPS / 1e8, GEMM_FLOPS / 2e8))
+    assert (r["ms"], r["ms_best"], r["gflops"], r["gflops_best"]) == (4.0, 2.0, 25.0, 50.0)
+    assert (r["gemm_gflops"], r["gemm_gflops_best"]) == (100.0, 200.0)
+    assert (r["fraction_of_gemm"], r["fraction_of_gemm_best"]) == (0.25, 0.25)
+    assert result_row("relu", (1.0, 0.5), None, (1.0, 1.0))["gflops"] is None
+
+
 def test_run_ends_with_a_second_gemm_row(capsys):
     from tools import bench
     rows = bench.main(["--only", "layer/relu1/fwd/b1", "--min-time", "0.01"])
     assert [r["name"] for r in rows] == ["gemm/2048x2048/float32", "layer/relu1/fwd/b1",
                                          "gemm/2048x2048/float32/end"]
-    assert rows[-1]["gflops"] > 0
+    assert rows[-1]["gflops"] > 0 and rows[-1]["ms_best"] <= rows[-1]["ms"]
+    out = capsys.readouterr().out
+    assert "median" in out and "best" in out and "layer/relu1/fwd/b1" in out

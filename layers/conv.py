@@ -18,14 +18,9 @@ Backward (dz/dy form)
 
 Implementation: im2col. The windows of x~ are gathered into a matrix
 ``cols`` (G, C/G*kh*kw, N*Ho*Wo) and each group is one matrix product, so the
-time goes to BLAS (or cuBLAS). With stride 1 the window matrix runs each
-image's padded rows together (``flat_window_view``): the columns are the
-positions p = v*Wp + u of the padded map, Wp - Wo per row are thrown away
-after the product, and building the matrix copies runs of Ho*Wp numbers
-instead of runs of Wo (CaffeNet conv5: runs of 195 instead of 13, 15 % more
-columns). Backward to the input is the transposed product followed by
-col2im, a loop over the kh*kw kernel offsets (never over pixels or images)
-adding each offset's slab into a strided slice of dz/dx~.
+time goes to BLAS (or cuBLAS). Backward to the input is the transposed
+product followed by col2im, a loop over the kh*kw kernel offsets (never over
+pixels or images) adding each offset's slab into a strided slice of dz/dx~.
 A batch whose window matrix would exceed ``COLS_BYTES`` runs in chunks of
 images (one GEMM per chunk), so that it stays as fast per image as one image.
 
@@ -37,8 +32,7 @@ MatConvNet's [top bottom left right] is ours.
 from minigrad import backend
 from minigrad.layer import Layer
 
-from .windows import (crop_padding, flat_window_view, four, out_size, pad_nchw, two,
-                      window_view)
+from .windows import crop_padding, four, out_size, pad_nchw, two, window_view
 
 
 # Largest window matrix (im2col) built at once; bigger batches go in chunks.
@@ -86,63 +80,46 @@ class Conv2d(Layer):
                 out_size(w, kw, self.stride[1], l, r))
 
     # -- im2col ---------------------------------------------------------
-    def _pointwise(self):
-        _, _, kh, kw = self.params["w"].shape
-        return (kh, kw) == (1, 1) and self.stride == (1, 1) and self.pad == (0, 0, 0, 0)
-
-    def _width(self, in_shape, size):
-        """Columns per output row in the window matrix: Wo, or for stride 1
-        the padded width Wp (rows run together, see ``flat_window_view``)
-        when the Wp - Wo thrown-away columns cost at most a quarter more."""
-        wp = in_shape[3] + self.pad[2] + self.pad[3]
-        if self.stride == (1, 1) and not self._pointwise() and 4 * (wp - size[1]) <= size[1]:
-            return wp
-        return size[1]
-
-    def _cols(self, x, size, width):
-        """(G, C/G*kh*kw, N*Ho*width) matrix of input windows."""
+    def _cols(self, x, size):
+        """(G, C/G*kh*kw, N*Ho*Wo) matrix of input windows."""
         n, c = x.shape[:2]
         o, cg, kh, kw = self.params["w"].shape
         g = self.groups
-        if self._pointwise():
+        if (kh, kw) == (1, 1) and self.stride == (1, 1) and self.pad == (0, 0, 0, 0):
             v = x.reshape(n, g, cg, 1, 1, *size)  # NOTE: no window copy needed
-        elif width != size[1]:
-            xpad = pad_nchw(x, self.pad, extra=(1, 0))  # a spare row for the last windows
-            return flat_window_view(xpad, (kh, kw), g, size[0] * width).reshape(g, cg * kh * kw, -1)
         else:
             v = window_view(pad_nchw(x, self.pad), (kh, kw), self.stride, size)
             v = v.reshape(n, g, cg, kh, kw, *size)
         return v.transpose(1, 2, 3, 4, 0, 5, 6).reshape(g, cg * kh * kw, -1)
 
     # -- batches in chunks ----------------------------------------------
-    def _chunks(self, x, size, width):
+    def _chunks(self, x, size):
         """Batch slices whose window matrix stays under ``COLS_BYTES``: one
         GEMM over the whole batch would be fastest if memory were free, but a
         window matrix beyond the caches makes every pass memory bound (VGG-19
         conv1_2 at 224x224: 115 MB per image); chunks keep batch > 1 as fast
         per image as batch 1 there."""
         _, cg, kh, kw = self.params["w"].shape
-        per_image = cg * self.groups * kh * kw * size[0] * width * x.dtype.itemsize
+        per_image = cg * self.groups * kh * kw * size[0] * size[1] * x.dtype.itemsize
         step = max(1, COLS_BYTES // max(per_image, 1))
         return [slice(i, i + step) for i in range(0, x.shape[0], step)]
 
     def forward(self, x):
         _, o, ho, wo = self.out_shape(x.shape)
         xp = backend.get_array_module(x)
-        width = self._width(x.shape, (ho, wo))
-        chunks = self._chunks(x, (ho, wo), width)
-        y = self._forward(x, o, (ho, wo), width) if len(chunks) == 1 else \
-            xp.concatenate([self._forward(x[s], o, (ho, wo), width) for s in chunks])
+        chunks = self._chunks(x, (ho, wo))
+        y = self._forward(x, o, (ho, wo)) if len(chunks) == 1 else \
+            xp.concatenate([self._forward(x[s], o, (ho, wo)) for s in chunks])
         if "b" in self.params:
             y += self.params["b"].reshape(1, o, 1, 1)
         self._x = x
         return y
 
-    def _forward(self, x, o, size, width):
+    def _forward(self, x, o, size):
         xp = backend.get_array_module(x)
         y = xp.matmul(self.params["w"].reshape(self.groups, o // self.groups, -1),
-                      self._cols(x, size, width))
-        y = y.reshape(o, x.shape[0], size[0], width)[..., :size[1]].transpose(1, 0, 2, 3)
+                      self._cols(x, size))
+        y = y.reshape(o, x.shape[0], *size).transpose(1, 0, 2, 3)
         return xp.ascontiguousarray(y)  # a fresh array: safe to add the bias in place
 
     def _w_col2im(self):
@@ -162,31 +139,23 @@ class Conv2d(Layer):
 
     def backward(self, dzdy):
         x, xp = self._x, backend.get_array_module(dzdy)
-        width = self._width(x.shape, dzdy.shape[2:])
-        chunks = self._chunks(x, dzdy.shape[2:], width)
+        chunks = self._chunks(x, dzdy.shape[2:])
         if self.param_grads:
-            self.grads["w"] = sum(self._weight_grad(x[s], dzdy[s], width) for s in chunks)
+            self.grads["w"] = sum(self._weight_grad(x[s], dzdy[s]) for s in chunks)
             if "b" in self.params:
                 self.grads["b"] = dzdy.sum(axis=(0, 2, 3))
         if len(chunks) == 1:
             return self._backward(x, dzdy)
         return xp.concatenate([self._backward(x[s], dzdy[s]) for s in chunks])
 
-    def _dy(self, dzdy, width=None):
-        """dz/dy as the (G, O/G, N*Ho*width) matrix the products need; the
-        columns past Wo (thrown away in the forward) are zeros."""
-        xp = backend.get_array_module(dzdy)
-        n, o, ho, wo = dzdy.shape
-        dy = dzdy.transpose(1, 0, 2, 3)
-        if width not in (None, wo):
-            dy = xp.zeros((o, n, ho, width), dtype=dzdy.dtype)
-            dy[..., :wo] = dzdy.transpose(1, 0, 2, 3)
-        return dy.reshape(self.groups, o // self.groups, -1)
+    def _dy(self, dzdy):
+        """dz/dy as the (G, O/G, N*Ho*Wo) matrix the products need."""
+        o, g = dzdy.shape[1], self.groups
+        return dzdy.transpose(1, 0, 2, 3).reshape(g, o // g, -1)
 
-    def _weight_grad(self, x, dzdy, width):
+    def _weight_grad(self, x, dzdy):
         xp = backend.get_array_module(dzdy)
-        size = dzdy.shape[2:]
-        return xp.matmul(self._dy(dzdy, width), self._cols(x, size, width).transpose(0, 2, 1)
+        return xp.matmul(self._dy(dzdy), self._cols(x, dzdy.shape[2:]).transpose(0, 2, 1)
                          ).reshape(self.params["w"].shape)
 
     def _backward(self, x, dzdy):
@@ -196,7 +165,7 @@ class Conv2d(Layer):
         o, cg, kh, kw = w.shape
         g, (ho, wo) = self.groups, dzdy.shape[2:]
         dy = self._dy(dzdy)
-        pointwise = self._pointwise()
+        pointwise = (kh, kw) == (1, 1) and self.stride == (1, 1) and self.pad == (0, 0, 0, 0)
         if pointwise or (ho, wo, h, wd) == (1, 1, kh, kw) and self.pad == (0, 0, 0, 0):
             # NOTE: 1x1 kernels and fully connected layers need no col2im:
             # W^T dy already is dz/dx, laid out (C, kh, kw, N).

@@ -57,8 +57,11 @@ def pad_nchw(x, pad, value=0.0, extra=(0, 0)):
     if t == b == l == r == 0:
         return x
     xp = get_array_module(x)
-    return xp.pad(x, ((0, 0), (0, 0), (t, b), (l, r)), mode="constant",
-                  constant_values=value)
+    n, c, h, w = x.shape
+    # NOTE: not xp.pad, whose generality costs ~0.1 ms a call (a tenth of conv5)
+    out = xp.full((n, c, h + t + b, w + l + r), value, dtype=x.dtype)
+    out[:, :, t:t + h, l:l + w] = x
+    return out
 
 
 def spatial_slice(i, j, stride, size):
@@ -79,24 +82,6 @@ def window_view(xpad, kernel, stride, size):
     return xp.lib.stride_tricks.as_strided(
         xpad, shape=(n, c, kh, kw, ho, wo),
         strides=(s0, s1, s2, s3, s2 * sh, s3 * sw))
-
-
-def flat_window_view(xpad, kernel, groups, length):
-    """Stride-1 windows with each image's rows run together: a strided view
-    (G, C/G, kh, kw, N, length) with
-    ``view[g, c, i, j, n, p] = xpad_flat[n, g*C/G + c, i*Wp + j + p]``, where
-    xpad_flat is each (Hp, Wp) map read row after row. Output pixel (v, u)
-    is p = v*Wp + u, so the columns p with u >= Wo straddle a row end and
-    are thrown away by the caller; in exchange, copying the view moves runs
-    of ``length`` contiguous numbers instead of runs of Wo. ``xpad`` needs
-    kw - 1 numbers after each map's last window (one spare row does it)."""
-    xp = get_array_module(xpad)
-    n, c, _, _ = xpad.shape
-    kh, kw = kernel
-    s0, s1, s2, s3 = xpad.strides
-    return xp.lib.stride_tricks.as_strided(
-        xpad, shape=(groups, c // groups, kh, kw, n, length),
-        strides=(s1 * (c // groups), s1, s2, s3, s0, s3))
 
 
 def crop_padding(xpad, pad, shape):

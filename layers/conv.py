@@ -16,11 +16,10 @@ Backward (dz/dy form)
     dz/db[o]       = sum_{n,v,u} dz/dy[n,o,v,u]
     and dz/dx is dz/dx~ with the padding cropped.
 
-Implementation: im2col. The windows of x~ are gathered into a matrix
-``cols`` (G, C/G*kh*kw, N*Ho*Wo) and each group is one matrix product, so the
-time goes to BLAS (or cuBLAS). Backward to the input is the transposed
-product followed by col2im, a loop over the kh*kw kernel offsets (never over
-pixels or images) adding each offset's slab into a strided slice of dz/dx~.
+Implementation: im2col (``layers/im2col.py``). The windows of x~ are
+gathered into a matrix and each group is one matrix product, so the time
+goes to BLAS (or cuBLAS); backward to the input is the transposed product
+followed by col2im. 1x1 kernels and fully connected layers skip both.
 A batch whose window matrix would exceed ``COLS_BYTES`` runs in chunks of
 images (one GEMM per chunk), so that it stays as fast per image as one image.
 
@@ -32,7 +31,8 @@ MatConvNet's [top bottom left right] is ours.
 from minigrad import backend
 from minigrad.layer import Layer
 
-from .windows import crop_padding, four, out_size, pad_nchw, two, window_view
+from .im2col import channels_last, col2im, window_matrix
+from .windows import four, out_size, two
 
 
 # Largest window matrix (im2col) built at once; bigger batches go in chunks.
@@ -80,17 +80,52 @@ class Conv2d(Layer):
                 out_size(w, kw, self.stride[1], l, r))
 
     # -- im2col ---------------------------------------------------------
+    def _pointwise(self):
+        _, _, kh, kw = self.params["w"].shape
+        return (kh, kw) == (1, 1) and self.stride == (1, 1) and self.pad == (0, 0, 0, 0)
+
+    def _channels_last(self, size):
+        """Gather the windows channels last (see ``im2col``)? Not for 1x1
+        kernels (no windows) nor a single output pixel (a fully connected
+        layer: one window, the whole input)."""
+        _, cg, _, _ = self.params["w"].shape
+        return not self._pointwise() and size[0] * size[1] > 1 and channels_last(cg, size)
+
     def _cols(self, x, size):
-        """(G, C/G*kh*kw, N*Ho*Wo) matrix of input windows."""
-        n, c = x.shape[:2]
-        o, cg, kh, kw = self.params["w"].shape
-        g = self.groups
-        if (kh, kw) == (1, 1) and self.stride == (1, 1) and self.pad == (0, 0, 0, 0):
-            v = x.reshape(n, g, cg, 1, 1, *size)  # NOTE: no window copy needed
-        else:
-            v = window_view(pad_nchw(x, self.pad), (kh, kw), self.stride, size)
-            v = v.reshape(n, g, cg, kh, kw, *size)
-        return v.transpose(1, 2, 3, 4, 0, 5, 6).reshape(g, cg * kh * kw, -1)
+        _, _, kh, kw = self.params["w"].shape
+        return window_matrix(x, (kh, kw), self.stride, self.pad, self.groups, size,
+                             self._channels_last(size))
+
+    # -- the weights as the products need them ----------------------------
+    def _w_copy(self, axes, shape):
+        """The weights seen as (G, O/G, C/G, kh, kw), axes permuted by
+        ``axes``, as a contiguous array of ``shape``; cached while
+        ``params['w']`` is the same array."""
+        w = self.params["w"]
+        if self.__dict__.get("_cache_of") is not w:
+            self._cache, self._cache_of = {}, w
+        if axes not in self._cache:
+            o, cg, kh, kw = w.shape
+            xp = backend.get_array_module(w)
+            self._cache[axes] = xp.ascontiguousarray(
+                w.reshape(self.groups, o // self.groups, cg, kh, kw).transpose(axes)
+            ).reshape(shape)
+        return self._cache[axes]
+
+    def _w_matrix(self, size):
+        """W as (G, O/G, C/G*kh*kw), its columns in the order of the rows
+        of ``_cols``: (C/G, kh, kw), a view, or channels last (kh, kw, C/G)."""
+        o, g = self.params["w"].shape[0], self.groups
+        if not self._channels_last(size):
+            return self.params["w"].reshape(g, o // g, -1)
+        return self._w_copy((0, 1, 3, 4, 2), (g, o // g, -1))
+
+    def _w_col2im(self):
+        """Weights as (G, kh*kw*C/G, O/G): W^T with the kernel offset
+        outermost, so the slab each offset sends back to x is contiguous
+        (the layout ``col2im`` reads)."""
+        o, g = self.params["w"].shape[0], self.groups
+        return self._w_copy((0, 3, 4, 2, 1), (g, -1, o // g))
 
     # -- batches in chunks ----------------------------------------------
     def _chunks(self, x, size):
@@ -117,25 +152,9 @@ class Conv2d(Layer):
 
     def _forward(self, x, o, size):
         xp = backend.get_array_module(x)
-        y = xp.matmul(self.params["w"].reshape(self.groups, o // self.groups, -1),
-                      self._cols(x, size))
+        y = xp.matmul(self._w_matrix(size), self._cols(x, size))
         y = y.reshape(o, x.shape[0], *size).transpose(1, 0, 2, 3)
         return xp.ascontiguousarray(y)  # a fresh array: safe to add the bias in place
-
-    def _w_col2im(self):
-        """Weights as (G, kh*kw*C/G, O/G): W^T with the kernel offset outermost,
-        so the slab each offset sends back to x is contiguous. Cached while
-        ``params['w']`` is the same array."""
-        w = self.params["w"]
-        if getattr(self, "_wt_of", None) is not w:
-            xp = backend.get_array_module(w)
-            o, cg, kh, kw = w.shape
-            g = self.groups
-            self._wt = xp.ascontiguousarray(
-                w.reshape(g, o // g, cg, kh, kw).transpose(0, 3, 4, 2, 1)
-                .reshape(g, kh * kw * cg, o // g))
-            self._wt_of = w
-        return self._wt
 
     def backward(self, dzdy):
         x, xp = self._x, backend.get_array_module(dzdy)
@@ -155,8 +174,12 @@ class Conv2d(Layer):
 
     def _weight_grad(self, x, dzdy):
         xp = backend.get_array_module(dzdy)
-        return xp.matmul(self._dy(dzdy), self._cols(x, dzdy.shape[2:]).transpose(0, 2, 1)
-                         ).reshape(self.params["w"].shape)
+        size = dzdy.shape[2:]
+        dw = xp.matmul(self._dy(dzdy), self._cols(x, size).transpose(0, 2, 1))
+        o, cg, kh, kw = self.params["w"].shape
+        if self._channels_last(size):  # columns (kh, kw, C/G) back to (C/G, kh, kw)
+            dw = dw.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2)
+        return dw.reshape(o, cg, kh, kw)
 
     def _backward(self, x, dzdy):
         w = self.params["w"]
@@ -165,7 +188,7 @@ class Conv2d(Layer):
         o, cg, kh, kw = w.shape
         g, (ho, wo) = self.groups, dzdy.shape[2:]
         dy = self._dy(dzdy)
-        pointwise = (kh, kw) == (1, 1) and self.stride == (1, 1) and self.pad == (0, 0, 0, 0)
+        pointwise = self._pointwise()
         if pointwise or (ho, wo, h, wd) == (1, 1, kh, kw) and self.pad == (0, 0, 0, 0):
             # NOTE: 1x1 kernels and fully connected layers need no col2im:
             # W^T dy already is dz/dx, laid out (C, kh, kw, N).
@@ -173,17 +196,12 @@ class Conv2d(Layer):
             dzdx = dcols.reshape(c, n, h, wd) if pointwise else \
                 dcols.reshape(c, h, wd, n).transpose(0, 3, 1, 2)
             return xp.ascontiguousarray(dzdx.transpose(1, 0, 2, 3))
-        # dcols[g, i, j, c, n, v, u]: what kernel offset (i, j) sends back
-        dcols = xp.matmul(self._w_col2im(), dy).reshape(g, kh, kw, cg, n, ho, wo)
-        t, b, l, r = self.pad
-        dxpad = xp.zeros((n, g, cg, h + t + b, wd + l + r), dtype=dzdy.dtype)
-        sh, sw = self.stride
-        for i in range(kh):
-            for j in range(kw):
-                dxpad[..., i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += \
-                    dcols[:, i, j].transpose(2, 0, 1, 3, 4)
-        dxpad = dxpad.reshape(n, c, h + t + b, wd + l + r)
-        return xp.ascontiguousarray(crop_padding(dxpad, self.pad, x.shape))
+        last = self._channels_last((ho, wo))
+        if last:  # dcols (G, N*Ho*Wo, kh*kw*C/G)
+            dcols = xp.matmul(dy.transpose(0, 2, 1), self._w_matrix((ho, wo)))
+        else:  # dcols (G, kh*kw*C/G, N*Ho*Wo)
+            dcols = xp.matmul(self._w_col2im(), dy)
+        return col2im(dcols, x.shape, (kh, kw), self.stride, self.pad, g, (ho, wo), last)
 
 
 def _is_float(a):

@@ -84,6 +84,29 @@ def window_view(xpad, kernel, stride, size):
         strides=(s0, s1, s2, s3, s2 * sh, s3 * sw))
 
 
+def pad_to_nhwc(x, pad):
+    """``pad_nchw(x, pad)`` with zeros, transposed to (N, Hp, Wp, C)."""
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    t, b, l, r = pad
+    out = xp.zeros((n, h + t + b, w + l + r, c), dtype=x.dtype)
+    out[:, t:t + h, l:l + w, :] = x.transpose(0, 2, 3, 1)
+    return out
+
+
+def window_view_nhwc(xpad, kernel, stride, size, groups):
+    """A strided view (G, N, Ho, Wo, kh, kw, C/G) of all windows of a
+    channels-last ``xpad`` (N, Hp, Wp, C):
+    ``view[g, n, y, x, i, j, c] = xpad[n, y*sh + i, x*sw + j, g*C/G + c]``."""
+    xp = get_array_module(xpad)
+    n, _, _, c = xpad.shape
+    (kh, kw), (sh, sw), (ho, wo) = kernel, stride, size
+    s0, s1, s2, s3 = xpad.strides
+    return xp.lib.stride_tricks.as_strided(
+        xpad, shape=(groups, n, ho, wo, kh, kw, c // groups),
+        strides=(s3 * (c // groups), s0, s1 * sh, s2 * sw, s1, s2, s3))
+
+
 def crop_padding(xpad, pad, shape):
     """Undo ``pad_nchw``: the (H, W) interior that started at (top, left)."""
     t, _, l, _ = pad

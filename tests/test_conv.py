@@ -15,7 +15,11 @@ CASES = [  # (N, C, H, W, O, kh, kw, stride, pad (t, b, l, r), groups)
     (1, 3, 11, 11, 2, 11, 11, (4, 4), (0, 0, 0, 0), 1),
     (2, 4, 9, 12, 6, 3, 3, (1, 1), (1, 2, 1, 0), 2),
     (1, 3, 6, 10, 4, 2, 3, (1, 1), (0, 1, 1, 1), 1),
+    (2, 24, 7, 3, 6, 3, 2, (2, 1), (1, 2, 0, 1), 2),    # channels last from here on
+    (1, 16, 6, 4, 5, 3, 3, (1, 1), (1, 1, 1, 1), 1),
+    (3, 20, 6, 6, 4, 2, 3, (1, 2), (2, 0, 1, 1), 1),
 ]
+CHANNELS_LAST = CASES[9:]
 
 
 def make(case, rng, dtype=np.float64):
@@ -41,7 +45,15 @@ def test_backward_gradcheck(case):
     check_backward(layer, x, params=True, seed=3)
 
 
-@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[4], CASES[5]])
+def test_windows_are_gathered_channels_last_where_channels_outnumber_columns():
+    rng = np.random.default_rng(0)
+    for case in CASES:
+        layer, x = make(case, rng)
+        size = layer.out_shape(x.shape)[2:]
+        assert layer._channels_last(size) == (case in CHANNELS_LAST), case
+
+
+@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[4], CASES[5], CASES[9]])
 def test_batch_in_chunks_is_the_same_computation(case, monkeypatch):
     # a window-matrix budget of one image's worth: every image is its own chunk
     from layers import conv

@@ -58,9 +58,28 @@ def pad_nchw(x, pad, value=0.0, extra=(0, 0)):
         return x
     xp = get_array_module(x)
     n, c, h, w = x.shape
-    # NOTE: not xp.pad, whose generality costs ~0.1 ms a call (a tenth of conv5)
-    out = xp.full((n, c, h + t + b, w + l + r), value, dtype=x.dtype)
-    out[:, :, t:t + h, l:l + w] = x
+    out = xp.empty((n, c, h + t + b, w + l + r), dtype=x.dtype)
+    return _pad_into(out, x, (t, b, l, r), value, axes=(2, 3))
+
+
+def _pad_into(out, x, pad, value, axes):
+    """Write ``x`` into the middle of ``out`` and ``value`` around it, the
+    padding (top, bottom, left, right) on the two ``axes``; each number is
+    written once (NOTE: numpy.pad costs ~0.1 ms a call in generality alone,
+    a tenth of CaffeNet conv5)."""
+    (t, b, l, r), (ay, ax) = pad, axes
+    hp, wp = out.shape[ay], out.shape[ax]
+
+    def part(rows, cols):
+        index = [slice(None)] * out.ndim
+        index[ay], index[ax] = rows, cols
+        return tuple(index)
+
+    out[part(slice(0, t), slice(None))] = value
+    out[part(slice(hp - b, hp), slice(None))] = value
+    out[part(slice(t, hp - b), slice(0, l))] = value
+    out[part(slice(t, hp - b), slice(wp - r, wp))] = value
+    out[part(slice(t, hp - b), slice(l, wp - r))] = x
     return out
 
 
@@ -89,9 +108,8 @@ def pad_to_nhwc(x, pad):
     xp = get_array_module(x)
     n, c, h, w = x.shape
     t, b, l, r = pad
-    out = xp.zeros((n, h + t + b, w + l + r, c), dtype=x.dtype)
-    out[:, t:t + h, l:l + w, :] = x.transpose(0, 2, 3, 1)
-    return out
+    out = xp.empty((n, h + t + b, w + l + r, c), dtype=x.dtype)
+    return _pad_into(out, x.transpose(0, 2, 3, 1), pad, 0.0, axes=(1, 2))
 
 
 def window_view_nhwc(xpad, kernel, stride, size, groups):

@@ -31,7 +31,7 @@ MatConvNet's [top bottom left right] is ours.
 from minigrad import backend
 from minigrad.layer import Layer
 
-from .im2col import channels_last, col2im, window_matrix
+from .im2col import channels_last, col2im, pointwise, window_matrix
 from .windows import four, out_size, two
 
 
@@ -53,6 +53,7 @@ class Conv2d(Layer):
                 raise ValueError(f"layer '{self.name}': bias shape {tuple(b.shape)} "
                                  f"does not match {w.shape[0]} output channels")
             self.params["b"] = b
+        self._cache, self._cache_of = {}, None  # weight layouts, see _w_copy
         self.stride, self.pad, self.groups = two(stride), four(pad), int(groups)
         if w.shape[0] % self.groups:
             raise ValueError(f"layer '{self.name}': {w.shape[0]} output channels do "
@@ -80,21 +81,13 @@ class Conv2d(Layer):
                 out_size(w, kw, self.stride[1], l, r))
 
     # -- im2col ---------------------------------------------------------
-    def _pointwise(self):
-        _, _, kh, kw = self.params["w"].shape
-        return (kh, kw) == (1, 1) and self.stride == (1, 1) and self.pad == (0, 0, 0, 0)
+    def _kernel(self):
+        return tuple(self.params["w"].shape[2:])
 
     def _channels_last(self, size):
-        """Gather the windows channels last (see ``im2col``)? Not for 1x1
-        kernels (no windows) nor a single output pixel (a fully connected
-        layer: one window, the whole input)."""
-        _, cg, _, _ = self.params["w"].shape
-        return not self._pointwise() and size[0] * size[1] > 1 and channels_last(cg, size)
-
-    def _cols(self, x, size):
-        _, _, kh, kw = self.params["w"].shape
-        return window_matrix(x, (kh, kw), self.stride, self.pad, self.groups, size,
-                             self._channels_last(size))
+        """Gather the windows channels last (``im2col.channels_last``)?"""
+        return channels_last(self.params["w"].shape[1], self._kernel(), self.stride,
+                             self.pad, size)
 
     # -- the weights as the products need them ----------------------------
     def _w_copy(self, axes, shape):
@@ -102,7 +95,7 @@ class Conv2d(Layer):
         ``axes``, as a contiguous array of ``shape``; cached while
         ``params['w']`` is the same array."""
         w = self.params["w"]
-        if self.__dict__.get("_cache_of") is not w:
+        if self._cache_of is not w:
             self._cache, self._cache_of = {}, w
         if axes not in self._cache:
             o, cg, kh, kw = w.shape
@@ -112,11 +105,11 @@ class Conv2d(Layer):
             ).reshape(shape)
         return self._cache[axes]
 
-    def _w_matrix(self, size):
-        """W as (G, O/G, C/G*kh*kw), its columns in the order of the rows
-        of ``_cols``: (C/G, kh, kw), a view, or channels last (kh, kw, C/G)."""
+    def _w_matrix(self, last):
+        """W as (G, O/G, C/G*kh*kw), its columns in the order of the window
+        matrix's rows: (C/G, kh, kw), a view, or ``last`` (kh, kw, C/G)."""
         o, g = self.params["w"].shape[0], self.groups
-        if not self._channels_last(size):
+        if not last:
             return self.params["w"].reshape(g, o // g, -1)
         return self._w_copy((0, 1, 3, 4, 2), (g, o // g, -1))
 
@@ -143,62 +136,65 @@ class Conv2d(Layer):
         _, o, ho, wo = self.out_shape(x.shape)
         xp = backend.get_array_module(x)
         chunks = self._chunks(x, (ho, wo))
-        y = self._forward(x, o, (ho, wo)) if len(chunks) == 1 else \
-            xp.concatenate([self._forward(x[s], o, (ho, wo)) for s in chunks])
+        last = self._channels_last((ho, wo))
+        y = self._forward(x, o, (ho, wo), last) if len(chunks) == 1 else \
+            xp.concatenate([self._forward(x[s], o, (ho, wo), last) for s in chunks])
         if "b" in self.params:
             y += self.params["b"].reshape(1, o, 1, 1)
         self._x = x
         return y
 
-    def _forward(self, x, o, size):
+    def _cols(self, x, size, last):
+        return window_matrix(x, self._kernel(), self.stride, self.pad, self.groups, size, last)
+
+    def _forward(self, x, o, size, last):
         xp = backend.get_array_module(x)
-        y = xp.matmul(self._w_matrix(size), self._cols(x, size))
+        y = xp.matmul(self._w_matrix(last), self._cols(x, size, last))
         y = y.reshape(o, x.shape[0], *size).transpose(1, 0, 2, 3)
         return xp.ascontiguousarray(y)  # a fresh array: safe to add the bias in place
 
     def backward(self, dzdy):
         x, xp = self._x, backend.get_array_module(dzdy)
-        chunks = self._chunks(x, dzdy.shape[2:])
+        size = dzdy.shape[2:]
+        chunks, last = self._chunks(x, size), self._channels_last(size)
         if self.param_grads:
-            self.grads["w"] = sum(self._weight_grad(x[s], dzdy[s]) for s in chunks)
+            self.grads["w"] = sum(self._weight_grad(x[s], dzdy[s], last) for s in chunks)
             if "b" in self.params:
                 self.grads["b"] = dzdy.sum(axis=(0, 2, 3))
         if len(chunks) == 1:
-            return self._backward(x, dzdy)
-        return xp.concatenate([self._backward(x[s], dzdy[s]) for s in chunks])
+            return self._backward(x, dzdy, last)
+        return xp.concatenate([self._backward(x[s], dzdy[s], last) for s in chunks])
 
     def _dy(self, dzdy):
         """dz/dy as the (G, O/G, N*Ho*Wo) matrix the products need."""
         o, g = dzdy.shape[1], self.groups
         return dzdy.transpose(1, 0, 2, 3).reshape(g, o // g, -1)
 
-    def _weight_grad(self, x, dzdy):
+    def _weight_grad(self, x, dzdy, last):
         xp = backend.get_array_module(dzdy)
-        size = dzdy.shape[2:]
-        dw = xp.matmul(self._dy(dzdy), self._cols(x, size).transpose(0, 2, 1))
+        dw = xp.matmul(self._dy(dzdy), self._cols(x, dzdy.shape[2:], last).transpose(0, 2, 1))
         o, cg, kh, kw = self.params["w"].shape
-        if self._channels_last(size):  # columns (kh, kw, C/G) back to (C/G, kh, kw)
+        if last:  # columns (kh, kw, C/G) back to (C/G, kh, kw)
             dw = dw.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2)
         return dw.reshape(o, cg, kh, kw)
 
-    def _backward(self, x, dzdy):
+    def _backward(self, x, dzdy, last):
         w = self.params["w"]
         xp = backend.get_array_module(dzdy)
         n, c, h, wd = x.shape
         o, cg, kh, kw = w.shape
         g, (ho, wo) = self.groups, dzdy.shape[2:]
         dy = self._dy(dzdy)
-        pointwise = self._pointwise()
-        if pointwise or (ho, wo, h, wd) == (1, 1, kh, kw) and self.pad == (0, 0, 0, 0):
+        point = pointwise((kh, kw), self.stride, self.pad)
+        if point or (ho, wo, h, wd) == (1, 1, kh, kw) and self.pad == (0, 0, 0, 0):
             # NOTE: 1x1 kernels and fully connected layers need no col2im:
             # W^T dy already is dz/dx, laid out (C, kh, kw, N).
             dcols = xp.matmul(w.reshape(g, o // g, -1).transpose(0, 2, 1), dy)
-            dzdx = dcols.reshape(c, n, h, wd) if pointwise else \
+            dzdx = dcols.reshape(c, n, h, wd) if point else \
                 dcols.reshape(c, h, wd, n).transpose(0, 3, 1, 2)
             return xp.ascontiguousarray(dzdx.transpose(1, 0, 2, 3))
-        last = self._channels_last((ho, wo))
         if last:  # dcols (G, N*Ho*Wo, kh*kw*C/G)
-            dcols = xp.matmul(dy.transpose(0, 2, 1), self._w_matrix((ho, wo)))
+            dcols = xp.matmul(dy.transpose(0, 2, 1), self._w_matrix(last))
         else:  # dcols (G, kh*kw*C/G, N*Ho*Wo)
             dcols = xp.matmul(self._w_col2im(), dy)
         return col2im(dcols, x.shape, (kh, kw), self.stride, self.pad, g, (ho, wo), last)

@@ -33,10 +33,18 @@ from .windows import crop_padding, pad_nchw, pad_to_nhwc, window_view, window_vi
 CHANNEL_RUNS = 4  # channels last where C/G >= CHANNEL_RUNS * Wo
 
 
-def channels_last(group_channels, size):
+def pointwise(kernel, stride, pad):
+    """A 1x1 kernel at stride 1 without padding: its windows are the input."""
+    return tuple(kernel) == (1, 1) and tuple(stride) == (1, 1) and not any(pad)
+
+
+def channels_last(group_channels, kernel, stride, pad, size):
     """Should windows with ``group_channels`` = C/G and output ``size``
-    (Ho, Wo) be gathered channels last?"""
-    return group_channels >= CHANNEL_RUNS * size[1]
+    (Ho, Wo) be gathered channels last? Not for ``pointwise`` kernels (no
+    windows) nor a single output pixel (a fully connected layer: one window,
+    the whole input)."""
+    return (not pointwise(kernel, stride, pad) and size[0] * size[1] > 1
+            and group_channels >= CHANNEL_RUNS * size[1])
 
 
 def window_matrix(x, kernel, stride, pad, groups, size, last):
@@ -50,7 +58,7 @@ def window_matrix(x, kernel, stride, pad, groups, size, last):
     if last:
         v = window_view_nhwc(pad_to_nhwc(x, pad), kernel, stride, size, g)
         return v.reshape(g, -1, kh * kw * cg).transpose(0, 2, 1)
-    if kernel == (1, 1) and tuple(stride) == (1, 1) and not any(pad):
+    if pointwise(kernel, stride, pad):
         v = x.reshape(n, g, cg, 1, 1, *size)  # NOTE: no window copy needed
     else:
         v = window_view(pad_nchw(x, pad), kernel, stride, size).reshape(n, g, cg, kh, kw, *size)

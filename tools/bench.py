@@ -50,11 +50,6 @@ def gemm_timing(xp, min_time=0.5):
     return time_call(lambda: a @ a, xp, min_time)
 
 
-def gemm_gflops(xp, min_time=0.5):
-    """Median GFLOP/s of the reference GEMM."""
-    return GEMM_FLOPS / gemm_timing(xp, min_time)[0] / 1e6
-
-
 def _sync(xp):
     if xp is not np:  # NOTE: GPU calls are asynchronous
         xp.cuda.Stream.null.synchronize()

@@ -21,27 +21,14 @@ import dataclasses
 import sys
 
 from invert import representations
-from layers import Conv2d
 
 from .bench_invert import one_iteration
+from .bench_layers import conv_flops
 
 LAYERS = {"caffenet": ("conv3", "pool5", "fc8"), "vgg19": ("relu3_1", "pool5"),
           "squeezenet1_1": ("fire5_concat", "fire9_concat", "pool10")}
 BATCHES = (1, 4)
 SIZE = (227, 227)
-
-
-def conv_flops(net, layer, shape):
-    """2 x (multiply-adds of every convolution up to ``layer``) for an input
-    of ``shape`` (N, C, H, W): one forward pass."""
-    shapes, macs = net.shapes(shape, until=layer), 0
-    for name in net.ancestors(layer):
-        conv = net[name]
-        if isinstance(conv, Conv2d):
-            _, cin_per_group, kh, kw = conv.params["w"].shape
-            n, cout, ho, wo = shapes[name]
-            macs += n * cout * ho * wo * cin_per_group * kh * kw
-    return 2 * macs
 
 
 def _rep(network):

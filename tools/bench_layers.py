@@ -11,21 +11,22 @@ LAYERS = ["conv1", "relu1", "pool1", "norm1", "conv2", "conv3", "conv4", "conv5"
           "pool5", "fc6", "fc7", "fc8"]
 
 
-def conv_flops(net, in_shape, until):
-    """Multiply-adds x 2 of every convolution up to ``until`` (one forward)."""
-    shapes = net.shapes(in_shape, until)
-    total = 0
-    for name in net.ancestors(until):
-        layer = net[name]
-        if isinstance(layer, Conv2d):
-            n, o, ho, wo = shapes[name]
-            _, cg, kh, kw = layer.params["w"].shape
-            total += 2 * n * o * ho * wo * cg * kh * kw
-    return total or None  # None: no matrix products to compare with GEMM
+def conv_flops(net, layer, shape):
+    """2 x (multiply-adds of every convolution up to ``layer``) for an input
+    of ``shape`` (N, C, H, W): one forward pass."""
+    shapes, macs = net.shapes(shape, until=layer), 0
+    for name in net.ancestors(layer):
+        conv = net[name]
+        if isinstance(conv, Conv2d):
+            _, cin_per_group, kh, kw = conv.params["w"].shape
+            n, cout, ho, wo = shapes[name]
+            macs += n * cout * ho * wo * cin_per_group * kh * kw
+    return 2 * macs
 
 
 def _pair(name, net, x, until, flops):
-    """(forward) and (forward + backward-to-input) rows."""
+    """(forward) and (forward + backward-to-input) rows; ``flops`` None
+    where no matrix product runs (nothing to compare with GEMM)."""
     dzdy = backend.asarray(np.random.default_rng(1).standard_normal(
         net.shapes(x.shape, until)[until]))
 
@@ -51,10 +52,10 @@ def cases():
             src = net.inputs[name][0]
             single = _single(net, name)
             rows += _pair(f"layer/{name}/b{batch}", single, outs[src], name,
-                          conv_flops(single, outs[src].shape, name))
+                          conv_flops(single, name, outs[src].shape) or None)
         for until in ("pool5", "fc8"):
             rows += _pair(f"stack/caffenet-to-{until}/b{batch}", net, x, until,
-                          conv_flops(net, x.shape, until))
+                          conv_flops(net, until, x.shape) or None)
     return [(_reorder(n), f, fl) for n, f, fl in rows]
 
 

@@ -33,6 +33,7 @@ block and every pool, since one VGG-19 iteration at pool5 costs ~1 s on a
 CPU core); ``table3-all`` every layer of the network.
 """
 from . import cnn
+from .representations import CNN_DEFAULTS
 
 SQUEEZENET_LAYERS = [r[0] for r in cnn.squeezenet1_1_spec()]
 VGG19_LAYERS = [r[0] for r in cnn.vgg19_spec()]
@@ -51,7 +52,7 @@ TABLE3_LAYERS = {
 EARLY_POOL = {"caffenet": "norm1", "squeezenet1_1": "pool1", "vgg19": "pool1"}
 LAMBDAS = (0.5, 5.0, 50.0)
 
-CNN = dict(sigma="auto", lambda_alpha="auto", schedule="cnn", adaptive=16.0, box=True)
+CNN = dict(sigma="auto", lambda_alpha="auto", **CNN_DEFAULTS)
 DEEP_PRESETS = {
     "cnn": CNN,
     "cnn-paper": dict(sigma="paper", lambda_alpha=2.16e8, schedule="cnn", adaptive=None,
@@ -73,10 +74,15 @@ PAPER_TABLE3.update({(layer, 5.0): (m, s) for layer, m, s in zip(
     (5.5, 5.0, 3.6, 3.3, 2.6, 2.8))})
 
 
+def _depth(names, layer):
+    """Relative depth of ``layer`` among ``names``: 1/len(names) .. 1."""
+    return (names.index(layer) + 1) / len(names)
+
+
 def paper_lambda_tv(names, layer):
     """The paper's lambda_tv for ``layer`` of a network whose layers are
     ``names``, by relative depth (module docstring)."""
-    depth = (names.index(layer) + 1) / len(names)
+    depth = _depth(names, layer)
     return 0.5 if depth <= 0.3 else 5.0 if depth <= 0.6 else 50.0
 
 
@@ -84,7 +90,7 @@ def default_lambda_tv(network, names, layer):
     """Our lambda_tv for ``layer`` of ``network`` (module docstring)."""
     if network == "caffenet":
         return paper_lambda_tv(names, layer)
-    return 0.5 if (names.index(layer) + 1) / len(names) <= 0.6 else 5.0
+    return 0.5 if _depth(names, layer) <= 0.6 else 5.0
 
 
 def _bold(net, layer):

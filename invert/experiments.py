@@ -15,7 +15,6 @@ When all is done (or on Ctrl-C, with what is done) it writes
   (Fig. 3 / Fig. 4 style; each reconstruction min-max stretched for display,
   as the authors' figures).
 """
-import dataclasses
 import json
 import time
 from pathlib import Path
@@ -24,7 +23,6 @@ import numpy
 from PIL import Image
 
 from . import figures, metrics, presets, representations
-from .deep_presets import default_lambda_tv
 from .api import invert, resolve
 from .images import list_images, load_image, montage, save_npz, save_png, save_text
 
@@ -88,8 +86,7 @@ def _shared_net(runs, name, layer):
     is 80 MB: load it once per experiment), or None."""
     for rep, _ in runs.values():
         if rep.name == name and rep.preprocess is not None and layer in rep.net:
-            return dataclasses.replace(rep, layer=layer, defaults=dict(
-                rep.defaults, lambda_tv=default_lambda_tv(name, rep.net.names, layer)))
+            return rep.at(layer)
     return None
 
 

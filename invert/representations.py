@@ -26,6 +26,7 @@ centred natural images (``sigma="auto"``):
   (``sigma="paper"``): ours grows like sqrt(H W), so the priors' balance
   (module ``objective``) does not drift with the image size.
 """
+import dataclasses
 import importlib
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -109,6 +110,16 @@ class Representation:
         """sigma = rho sqrt(C H W): the norm of a typical centred image."""
         return self.rho * (self.channels * height * width) ** 0.5
 
+    def at(self, layer):
+        """The same network cut at ``layer``, with that layer's defaults: a
+        weights-registry network's lambda_tv depends on the depth
+        (``deep_presets.default_lambda_tv``); the network is not reloaded."""
+        defaults = dict(self.defaults)
+        if self.preprocess is not None:  # NOTE: built by _deep
+            from .deep_presets import default_lambda_tv
+            defaults["lambda_tv"] = default_lambda_tv(self.name, self.net.names, layer)
+        return dataclasses.replace(self, layer=layer, defaults=defaults)
+
 
 # -- the registry ------------------------------------------------------------
 # name -> (builder "module:function", builder kwargs, Representation fields).
@@ -156,12 +167,9 @@ def _deep(name, layer):
     if layer not in net:
         raise ValueError(f"network {name!r} has no layer {layer!r}; its layers are: "
                          f"{', '.join(net.names)}")
-    from .deep_presets import default_lambda_tv
-    lambda_tv = default_lambda_tv(name, net.names, layer)
     unit = prep.scale / 255
-    return Representation(name=name, net=net, layer=layer, channels=3, unit=unit,
-                          rho=68.9 * unit, preprocess=prep,
-                          defaults=dict(lambda_tv=lambda_tv, **CNN_DEFAULTS))
+    return Representation(name=name, net=net, channels=3, unit=unit, rho=68.9 * unit,
+                          preprocess=prep, defaults=dict(CNN_DEFAULTS)).at(layer)
 
 
 def deep_networks(weights_dir="weights"):

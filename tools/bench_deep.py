@@ -17,7 +17,6 @@ gradients are computed).
     python -m tools.bench --only iter/       # these rows (and HOG/DSIFT's)
     python -m tools.bench_deep               # only these rows
 """
-import dataclasses
 import sys
 
 from invert import representations
@@ -40,7 +39,7 @@ def _rep(network):
 def case(network, layer, batch, base=None):
     """One row (``base``: the network's representation, loaded once); the
     iteration's state is built on the first (warm-up) call."""
-    rep = dataclasses.replace(base or _rep(network), layer=layer)
+    rep = (base or _rep(network)).at(layer)
     flops = 2 * conv_flops(rep.net, layer, (batch, 3, *SIZE))  # forward + backward
     state = {}
 

@@ -24,7 +24,7 @@ from PIL import Image
 
 from . import figures, metrics, presets, representations
 from .api import invert, resolve
-from .images import list_images, load_image, montage, save_npz, save_png, save_text
+from .images import list_images, load_image, montage, save_npz, save_png, save_text, stretch
 
 
 class Interrupted(Exception):
@@ -132,10 +132,14 @@ def run_experiment(name, images_dir, out, limit=None, only=None, size=None, prog
 def summarise(exp, paths, runs, out, size=None):
     """Tables and montage from the finished per-image results."""
     out = Path(out)
-    rows, per_image, done = [], [], {}
+    finished = {(run, p): _file(out, run, p) for run in runs for p in paths
+                if _file(out, run, p).exists()}
+    rows, per_image, recon, settings = [], [], {}, []
     for run in runs:
-        found = [(p, numpy.load(_file(out, run, p))) for p in paths if _file(out, run, p).exists()]
-        done[run] = {p: f["recon"] for p, f in found}
+        found = [(p, numpy.load(finished[run, p])) for p in paths if (run, p) in finished]
+        recon.update({(run, p): f["recon"] for p, f in found})
+        if found:
+            settings.append(_settings(run, found[0][1]))
         if len(found) < 2:
             continue
         phi = [f["phi"] for _, f in found]
@@ -151,24 +155,17 @@ def summarise(exp, paths, runs, out, size=None):
             per_image.append(dict(run=run, image=Path(p).name, paper_error=errs["paper"][k],
                                   code_error=errs["code"][k], seconds=info["seconds"],
                                   loss=info["final"]["loss"][0], status=info["status"]))
-    save_text(out / "table.md", _markdown(exp, rows, _settings(out, runs, paths)))
+    save_text(out / "table.md", _markdown(exp, rows, settings))
     save_text(out / "table.csv", _csv(rows))
     save_text(out / "per_image.csv", _csv(per_image))
     originals = {p: load_gray(p, size, exp.get("colour")) for p in paths}
-    grid = [[originals[p]] + [_stretch(done[r].get(p)) for r in runs]
-            for p in paths if any(p in done[r] for r in runs)]
+    grid = [[originals[p]] + [stretch(recon.get((r, p))) for r in runs]
+            for p in paths if any((r, p) in recon for r in runs)]
     if grid:
         save_png(out / "montage.png", montage(grid, ["original", *runs], cell=128))
     if exp.get("figure"):
-        figures.draw(exp, out, rows, runs, originals, _file)
+        figures.draw(exp, out, rows, runs, originals, finished)
     return rows
-
-
-def _stretch(a):
-    if a is None:
-        return None
-    lo, hi = float(a.min()), float(a.max())
-    return (a - lo) / (hi - lo) if hi > lo else a * 0
 
 
 def _csv(rows):
@@ -179,20 +176,14 @@ def _csv(rows):
     return "\n".join([",".join(keys)] + [",".join(fmt(r[k]) for k in keys) for r in rows]) + "\n"
 
 
-def _settings(out, runs, paths):
-    """One line per run: the resolved settings of its first finished image."""
-    lines = []
-    for run in runs:
-        for p in paths:
-            if _file(out, run, p).exists():
-                s = json.loads(str(numpy.load(_file(out, run, p))["info"]))["settings"]
-                kind = "grayscale" if s["input_channels"] == 1 or s["gray"] else "colour"
-                lines.append(f"* {run}: {s['rep']} on {s['height']}x{s['width']} {kind}, "
-                             f"sigma {s['sigma']:.4g}, lambda_alpha {s['lambda_alpha']:.4g}, "
-                             f"lambda_tv {s['lambda_tv']:g}, beta {s['beta']:g}, "
-                             f"{s['iters']} iterations, {s['restarts']} restart(s)")
-                break
-    return lines
+def _settings(run, result):
+    """One line: the resolved settings of ``result`` (a finished image of ``run``)."""
+    s = json.loads(str(result["info"]))["settings"]
+    kind = "grayscale" if s["input_channels"] == 1 or s["gray"] else "colour"
+    return (f"* {run}: {s['rep']} on {s['height']}x{s['width']} {kind}, "
+            f"sigma {s['sigma']:.4g}, lambda_alpha {s['lambda_alpha']:.4g}, "
+            f"lambda_tv {s['lambda_tv']:g}, beta {s['beta']:g}, "
+            f"{s['iters']} iterations, {s['restarts']} restart(s)")
 
 
 def _markdown(exp, rows, settings=()):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy
 from PIL import Image, ImageDraw
 
-from .images import montage, save_png, save_text, to_uint8
+from .images import montage, save_png, save_text, stretch, to_uint8
 from .objective import loss_mask
 
 
@@ -58,21 +58,25 @@ def with_label(image, text):
     return numpy.asarray(im)
 
 
-def draw(exp, out, rows, runs, originals, file_of):
+def draw(exp, out, rows, runs, originals, finished):
     """Write the experiment's ``figure`` (module docstring). ``originals``
-    maps image paths to images; ``file_of(out, run, path)`` is a result file."""
-    from .experiments import _stretch
+    maps image paths to images; ``finished`` maps (run, path) to the result
+    file of every finished image (read here only by the figures that show
+    pictures)."""
     out, kind = Path(out), exp["figure"]
-    done = {(r, p): numpy.load(file_of(out, r, p)) for r in runs for p in originals
-            if file_of(out, r, p).exists()}
+
+    def result(r, p, key):
+        with numpy.load(finished[r, p]) as f:
+            return f[key]
+
     if kind == "pivot":
         md, csv = pivot(exp, rows)
         save_text(out / "table3.md", md)
         save_text(out / "table3.csv", csv)
     elif kind == "restarts":
         for p, original in originals.items():
-            grid = [[with_label(original, r)] + [_stretch(a) for a in done[r, p]["restarts"]]
-                    for r in runs if (r, p) in done]
+            grid = [[with_label(original, r)] + [stretch(a) for a in result(r, p, "restarts")]
+                    for r in runs if (r, p) in finished]
             if grid:
                 save_png(out / f"restarts-{Path(p).stem}.png",
                          montage(grid, ["original"] + [f"r{k}" for k in range(len(grid[0]) - 1)],
@@ -81,8 +85,9 @@ def draw(exp, out, rows, runs, originals, file_of):
         grid = []
         for p, original in originals.items():
             h, w = original.shape[:2]
-            row = [original] + [with_box(_stretch(done[r, p]["recon"]), window_box(
-                runs[r][0], runs[r][1]["window"], h, w)) if (r, p) in done else None for r in runs]
+            row = [original] + [with_box(stretch(result(r, p, "recon")), window_box(
+                runs[r][0], runs[r][1]["window"], h, w)) if (r, p) in finished else None
+                for r in runs]
             grid.append(row)
         save_png(out / "window.png", montage(grid, ["original", *runs], cell=160))
     else:

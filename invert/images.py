@@ -69,6 +69,14 @@ def _atomic_write(path, write):
         raise
 
 
+def stretch(a):
+    """``a`` min-max stretched to [0, 1] for display (None stays None)."""
+    if a is None:
+        return None
+    lo, hi = float(a.min()), float(a.max())
+    return (a - lo) / (hi - lo) if hi > lo else a * 0
+
+
 def to_uint8(image):
     if getattr(image, "dtype", None) == numpy.uint8:
         return image

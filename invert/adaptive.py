@@ -65,9 +65,18 @@ class AdaptiveStep:
         self.g2 = None  # G, the decaying sum of squared gradients
 
     def __call__(self, grad, eta):
-        self.g2 = grad * grad if self.g2 is None else self.decay * self.g2 + grad * grad
         xp = get_array_module(grad)
-        return (eta * grad) / (1 + (self.eta0 / self.delta) * xp.sqrt(self.g2))
+        if self.g2 is None:
+            self.g2 = xp.zeros_like(grad)
+        square = grad * grad
+        self.g2 *= self.decay  # NOTE: in place: G is image-sized, updated every iteration
+        self.g2 += square
+        denominator = xp.sqrt(self.g2, out=square)
+        denominator *= self.eta0 / self.delta
+        denominator += 1
+        step = eta * grad
+        step /= denominator
+        return step
 
 
 class Box:
@@ -77,8 +86,7 @@ class Box:
         self.lo, self.hi = lo, hi
 
     def __call__(self, x):
-        xp = get_array_module(x)
-        return xp.minimum(xp.maximum(x, self.lo), self.hi)
+        return get_array_module(x).clip(x, self.lo, self.hi)
 
 
 def pixel_box(rep, height, width, sigma, dtype=None):

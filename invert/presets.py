@@ -17,6 +17,8 @@ differ in lambda_tv = 0.5 (its lambdaTV = 1, halved); the others use our
 size-aware sigma and heuristic lambda_alpha (``objective`` explains how the
 two relate).
 """
+from .deep_presets import DEEP_EXPERIMENTS, DEEP_PRESETS
+
 SCHEDULES = {
     "shallow": [(0.004, 200), (0.0004, 200), (0.00004, 200), (0.000004, 200)],
     "cnn": [(0.004, 100), (0.0004, 200), (0.00004, 100)],
@@ -41,6 +43,7 @@ PRESETS = {
                  schedule="shallow"),
     "dsift": dict(rep="dsift", sigma="auto", lambda_alpha="auto", lambda_tv=5.0,
                   schedule="shallow"),
+    **DEEP_PRESETS,  # the deep networks' (§5) live in deep_presets
 }
 
 # An experiment: runs (name -> preset name + overrides) over a set of images,
@@ -68,6 +71,7 @@ EXPERIMENTS = {
               "lambda_tv=5": dict(preset="hog-paper", lambda_tv=5.0),
               "lambda_tv=50": dict(preset="hog-paper", lambda_tv=50.0)},
         paper={}),
+    **DEEP_EXPERIMENTS,
 }
 
 
@@ -97,8 +101,3 @@ def preset(name, **overrides):
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}")
     return {**PRESETS[name], **overrides}
-
-# the deep networks' presets and experiments (§5) live in their own module
-from .deep_presets import DEEP_EXPERIMENTS, DEEP_PRESETS  # noqa: E402
-PRESETS.update(DEEP_PRESETS)
-EXPERIMENTS.update(DEEP_EXPERIMENTS)

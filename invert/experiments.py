@@ -31,7 +31,7 @@ class Interrupted(Exception):
     """Raised after a Ctrl-C, once what was finished has been written."""
 
 
-def load_gray(path, size=None, colour=False):
+def load_resized(path, size=None, colour=False):
     """The grayscale (or ``colour``) image, optionally resized (Pillow
     LANCZOS, each channel) to size x size."""
     a = load_image(path, gray=not colour)
@@ -74,7 +74,7 @@ def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
         rep = _shared_net(runs, name_, layer) or representations.get(name_, layer)
         runs[run] = (rep, options)
     for p in paths:
-        h, w = load_gray(p, size, exp.get("colour")).shape[:2]
+        h, w = load_resized(p, size, exp.get("colour")).shape[:2]
         for rep, options in runs.values():
             rep.code_shape(h, w)
             resolve(rep, (rep.channels, h, w), options)
@@ -108,7 +108,7 @@ def run_experiment(name, images_dir, out, limit=None, only=None, size=None, prog
             if target.exists():
                 continue
             log(f"[{i + 1}/{len(paths)}] {run} {path.name}")
-            image = load_gray(path, size, exp.get("colour"))
+            image = load_resized(path, size, exp.get("colour"))
             res = invert(image, rep, progress=progress, **options)
             if res.status == "interrupted":
                 interrupted = True
@@ -158,7 +158,7 @@ def summarise(exp, paths, runs, out, size=None):
     save_text(out / "table.md", _markdown(exp, rows, settings))
     save_text(out / "table.csv", _csv(rows))
     save_text(out / "per_image.csv", _csv(per_image))
-    originals = {p: load_gray(p, size, exp.get("colour")) for p in paths}
+    originals = {p: load_resized(p, size, exp.get("colour")) for p in paths}
     grid = [[originals[p]] + [stretch(recon.get((r, p))) for r in runs]
             for p in paths if any((r, p) in recon for r in runs)]
     if grid:

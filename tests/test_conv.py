@@ -88,8 +88,13 @@ def test_without_bias():
     check_backward(layer, x, params=True)
 
 
+@pytest.mark.parametrize("runs", [10**9, 0], ids=["nchw", "channels-last"])
 @pytest.mark.parametrize("i", range(3))
-def test_reference_layers(ref_layers, i):
+def test_reference_layers(ref_layers, i, runs, monkeypatch):
+    # both window layouts against the reference (CHANNEL_RUNS 0: channels
+    # last wherever allowed; none of these shapes would choose it)
+    from layers import im2col
+    monkeypatch.setattr(im2col, "CHANNEL_RUNS", runs)
     z = ref_layers
     s, pt, pb, pl, pr, g = (int(v) for v in z[f"conv{i}_params"])
     layer = Conv2d(z[f"conv{i}_w"], z[f"conv{i}_b"], stride=s, pad=(pt, pb, pl, pr), groups=g)

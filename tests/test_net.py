@@ -115,7 +115,10 @@ def caffenet_small(z):
     return caffenet(weights)
 
 
-def test_caffenet_small_every_layer(ref_caffenet):
+@pytest.mark.parametrize("runs", [10**9, 0], ids=["nchw", "channels-last"])
+def test_caffenet_small_every_layer(ref_caffenet, runs, monkeypatch):
+    from layers import im2col
+    monkeypatch.setattr(im2col, "CHANNEL_RUNS", runs)  # each convolution layout
     z = ref_caffenet
     net = caffenet_small(z)
     assert list(z["layers"]) == CAFFENET_LAYERS == net.names
@@ -127,8 +130,11 @@ def test_caffenet_small_every_layer(ref_caffenet):
         assert err < 1e-5, (name, err)
 
 
+@pytest.mark.parametrize("runs", [10**9, 0], ids=["nchw", "channels-last"])
 @pytest.mark.parametrize("layer", ["norm1", "pool5", "fc8"])
-def test_caffenet_small_input_gradients(ref_caffenet, layer):
+def test_caffenet_small_input_gradients(ref_caffenet, layer, runs, monkeypatch):
+    from layers import im2col
+    monkeypatch.setattr(im2col, "CHANNEL_RUNS", runs)
     # NOTE: in float64, as the reference was computed. In float32 a
     # pre-activation within rounding of 0 can change sign with the BLAS
     # summation order (threads), moving a max-pool's winner among ReLU zeros

@@ -1,9 +1,9 @@
 """A step that cannot blow up, and the valid-pixel box: what makes deep
-inversion converge in our units (the deep-network default; SPEC §2).
+inversion converge in our units (the deep-network default).
 
 Why the paper's fixed step diverges on our networks
 ---------------------------------------------------
-In our units (x at unit norm, ``representations``) the authors' update
+In our units (x at unit norm, ``representation``) the authors' update
 (deep-goggle ``invert_nn.m``: ``x_momentum = m x_momentum - lr*dr -
 lr*sigma^2/||Phi0||^2 * dzdx`` on pixel-scale x) is exactly momentum descent
 on E(x) with eta = lr = 0.004. Heavy-ball momentum on a quadratic of

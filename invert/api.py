@@ -8,10 +8,11 @@
     >>> r.error            # ||Phi(x*) - Phi0|| / ||Phi0|| per restart
     >>> r.settings         # every resolved option (JSON-ready)
 
-Options (defaults in ``OPTIONS``; a ``preset`` from ``presets.PRESETS``
-fills them first, explicit keywords win):
+Options (defaults in ``settings.OPTIONS``; a ``preset`` from
+``presets.PRESETS`` fills them first, explicit arguments win, ``rep``
+included: ``settings.choose``):
 
-sigma         "auto" (rho sqrt(C H W), ``representations``), "paper" (the
+sigma         "auto" (rho sqrt(C H W), ``representation``), "paper" (the
               authors' 27098.1 grey levels) or a number, in input units.
 lambda_alpha  "auto" (heuristic, ``objective``), "paper" (2.16e8) or a number.
 lambda_tv     None (the representation's default: 5 for HOG/DSIFT), "auto"
@@ -30,7 +31,8 @@ adaptive      None, or cap each pixel's step at this many grey levels
               (IJCV 2016's AdaGrad denominator, module ``adaptive``).
 box           clip x to the valid pixel range after each step.
               (A representation's ``defaults`` fill options first: the
-              deep networks use adaptive=16, box=True.)
+              deep networks use adaptive=16, box=True,
+              ``representation.KIND_DEFAULTS``.)
 """
 import time
 from dataclasses import dataclass, field
@@ -38,18 +40,14 @@ from dataclasses import dataclass, field
 import numpy
 
 from minigrad import backend
+from nets.preprocess import to_gray
 
-from . import presets, representations
-from .images import load_image
-from .objective import Objective, heuristic_lambdas, loss_mask
+from . import representation
 from .adaptive import solver_hooks
+from .images import load_image
+from .objective import Objective, loss_mask
+from .settings import choose, resolve
 from .solver import momentum_descent, random_init
-
-OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, beta=2.0,
-               B=128.0, a=0.01, schedule=None, iters=None, momentum=0.9, restarts=1,
-               seed=0, window=None, group=None, loss_weight=1.0, subtract_mean=True,
-               tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False)
-PAPER_LAMBDA_ALPHA = 2.16e8
 
 
 @dataclass
@@ -77,61 +75,19 @@ class Inversion:
         return self.images[self.best]
 
 
-def _number(key, value, words):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{key} must be {', '.join(repr(w) for w in words)} or a number, "
-                         f"got {value!r}") from None
-
-
-def resolve(rep, shape, options):
-    """Turn "auto"/"paper"/None options into numbers for an image of ``shape``
-    (C, H, W); returns the settings dict."""
-    s = {**OPTIONS, **rep.defaults, **options}
-    unknown = set(options) - set(OPTIONS) - {"rep", "layer", "preset"}
-    if unknown:
-        raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")
-    _, h, w = shape
-    sigma = s["sigma"]
-    s["sigma"] = (rep.sigma(h, w) if sigma == "auto" else representations.PAPER_SIGMA
-                  * rep.unit if sigma == "paper" else _number("sigma", sigma, ("auto", "paper")))
-    la, lt = heuristic_lambdas(s["sigma"], h, w, s["alpha"], s["beta"],
-                               s["B"] * rep.unit, s["a"])
-    a = s["lambda_alpha"]
-    s["lambda_alpha"] = (la if a == "auto" else PAPER_LAMBDA_ALPHA if a == "paper" else
-                         _number("lambda_alpha", a, ("auto", "paper")))
-    tv = rep.defaults.get("lambda_tv", 5.0) if s["lambda_tv"] is None else s["lambda_tv"]
-    s["lambda_tv"] = lt if tv == "auto" else _number("lambda_tv", tv, ("auto",))
-    for key in ("sigma", "alpha", "beta", "restarts"):
-        if not s[key] > 0:
-            raise ValueError(f"{key} must be positive, got {s[key]}")
-    for key in ("lambda_alpha", "lambda_tv"):
-        if not s[key] >= 0:
-            raise ValueError(f"{key} must be non-negative, got {s[key]}")
-    s["schedule"] = presets.schedule(s["schedule"] or rep.defaults.get("schedule", "generic"),
-                                     s["iters"])
-    s["iters"] = sum(n for _, n in s["schedule"])
-    s["restarts"] = int(s["restarts"])
-    s.update(rep=rep.name, layer=rep.layer, height=h, width=w, input_channels=rep.channels)
-    return s
-
-
-def invert(image, rep="hog", layer=None, *, preset=None, rng=None, progress=None, **options):
+def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None, **options):
     """Reconstruct ``image`` (a path or an (H, W[, 3]) array in [0, 1]) from
-    its code under representation ``rep`` (a registry name or a
-    ``Representation``) cut at ``layer``. See the module docstring."""
-    if preset is not None:
-        options = {**presets.preset(preset), **options}
-        rep = options.pop("rep", rep)
-        layer = options.pop("layer", layer)
+    its code under representation ``rep`` (a name of ``nets.registry`` or a
+    ``Representation``; default: the preset's, else "hog") cut at ``layer``.
+    See the module docstring."""
+    rep, layer, options = choose(rep, layer, preset, **options)
     if isinstance(rep, str):
-        rep = representations.get(rep, layer)
+        rep = representation.get(rep, layer)
     x0 = load_image(image) if not hasattr(image, "shape") else numpy.asarray(image, numpy.float64)
     if x0.ndim not in (2, 3) or (x0.ndim == 3 and x0.shape[2] != 3):
         raise ValueError(f"expected an (H, W) or (H, W, 3) image, got shape {x0.shape}")
     if options.get("gray") and x0.ndim == 3:
-        x0 = x0 @ numpy.array(representations.GRAY_WEIGHTS)
+        x0 = to_gray(x0)
     h, w = x0.shape[:2]
     code_shape = rep.code_shape(h, w)
     s = resolve(rep, (rep.channels, h, w), options)

@@ -10,7 +10,9 @@ import tempfile
 from pathlib import Path
 
 import numpy
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageDraw, UnidentifiedImageError
+
+from nets.preprocess import to_gray
 
 DEFAULT_IMAGE = Path(__file__).parent / "data" / "astronaut.png"
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".gif", ".webp")
@@ -32,10 +34,7 @@ def load_image(path, gray=False):
     except OSError as err:
         raise ValueError(f"cannot read image {path}: {err}") from None
     a = numpy.asarray(rgb, dtype=numpy.float64) / 255.0
-    if gray:
-        from .representations import GRAY_WEIGHTS
-        a = a @ numpy.array(GRAY_WEIGHTS)
-    return a
+    return to_gray(a) if gray else a
 
 
 def list_images(folder):
@@ -116,7 +115,6 @@ def montage(rows, labels=None, cell=160, pad=4):
     """A grid picture: ``rows`` is a list of lists of images in [0, 1] (gray or
     colour, any size; each is fitted into a ``cell`` x ``cell`` box), with
     optional column ``labels`` drawn on a header row. Returns a uint8 array."""
-    from PIL import ImageDraw
     ncols = max(len(r) for r in rows)
     head = 16 if labels else 0
     out = Image.new("RGB", (ncols * (cell + pad) + pad, head + len(rows) * (cell + pad) + pad),

@@ -1,4 +1,4 @@
-"""Normalised reconstruction error over a set of images (paper §4, SPEC §3).
+"""Normalised reconstruction error over a set of images (paper §4).
 
 Given the codes Phi(x_i) of n originals and Phi(x*_i) of their
 reconstructions, two definitions:

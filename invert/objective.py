@@ -1,10 +1,10 @@
-"""The inversion objective (paper eq. 3, SPEC §1) with its explicit gradient.
+"""The inversion objective (the paper's eq. 3) with its explicit gradient.
 
     E(x) = C ||M (Phi(sigma x) - Phi0)||^2 / ||M Phi0||^2
            + lambda_alpha R_alpha(x) + lambda_tv R_V^beta(x)
 
 x (N, C, H, W) holds N restarts at roughly unit norm each; sigma x is the
-centred network input (``representations``); M is an optional 0/1 mask on
+centred network input (``representation``); M is an optional 0/1 mask on
 the code (a window of neurons or a group of channels, Figs. 9-10), and the
 normaliser is the norm of the *masked* target, as in the authors' code.
 
@@ -43,9 +43,6 @@ import numpy
 from minigrad.backend import get_array_module, to_numpy
 
 from .priors import AlphaNorm, TotalVariation
-
-TERMS = ("loss", "alpha", "tv", "total")
-
 
 def heuristic_lambdas(sigma, height, width, alpha=6.0, beta=2.0, B=128.0, a=0.01):
     """(lambda_alpha, lambda_tv) of the paper's balancing heuristics; sigma

@@ -1,7 +1,7 @@
-"""Experiments as data: learning-rate schedules, inversion presets, and the
-paper's experiments (Table 1, Fig. 4) as lists of runs.
+"""Named settings: learning-rate schedules and inversion presets.
 
-Schedules (SPEC §2) are lists of ``(eta, iterations)``:
+Schedules (the paper's §2.1 and the authors' code) are lists of
+``(eta, iterations)``:
 
 * ``shallow``: HOG / HOGb / DSIFT, 0.004 x [1, 0.1, 0.01, 0.001] x 200 (800);
 * ``cnn``: CNN-A, 0.004 x [1 for 100, 0.1 for 200, 0.01 for 100] (400);
@@ -9,15 +9,27 @@ Schedules (SPEC §2) are lists of ``(eta, iterations)``:
 * ``generic``: the authors' code default, 0.001 x [1 x 800, 0.1 x 500,
   0.01 x 500, 0.001 x 200, 1e-4 x 100] (2100).
 
-A preset is a dict of keyword arguments of ``invert.invert``; any of them
-can still be overridden. ``*-paper`` presets are the paper's settings as
-printed (lambda_alpha = 2.16e8, lambda_tv = 5, beta = 2, the authors' fixed
-sigma); ``*-code`` those of the authors' released Table 1 script, which
-differ in lambda_tv = 0.5 (its lambdaTV = 1, halved); the others use our
-size-aware sigma and heuristic lambda_alpha (``objective`` explains how the
-two relate).
+A preset is a dict of keyword arguments of ``invert.invert`` (``rep`` and
+``layer`` among them); explicit arguments always win over it
+(``invert.settings.choose``). ``*-paper`` presets are the paper's settings
+as printed (§4: lambda_alpha = 2.16e8, lambda_tv = 5, beta = 2, the
+authors' fixed sigma); ``*-code`` those of the authors' released Table 1
+script, which differ in lambda_tv = 0.5 (its lambdaTV = 1, halved); the
+others use our size-aware sigma and heuristic lambda_alpha (``objective``
+explains how the two relate).
+
+Deep networks:
+
+* ``cnn``: our default: sigma and lambda_alpha "auto" (the paper's
+  heuristics at the working size), the paper's CNN schedule, momentum 0.9,
+  and the two safeguards of module ``adaptive`` (each pixel's step capped at
+  16 grey levels, x kept in the valid pixel range) without which the
+  paper's fixed step diverges on SqueezeNet's and VGG-19's deep layers;
+  lambda_tv by layer from the registry (``nets.registry``).
+* ``cnn-paper``: the paper as printed: sigma 27098.1, lambda_alpha 2.16e8,
+  the same schedule, plain momentum steps, no box.
 """
-from .deep_presets import DEEP_EXPERIMENTS, DEEP_PRESETS
+from .representation import KIND_DEFAULTS
 
 SCHEDULES = {
     "shallow": [(0.004, 200), (0.0004, 200), (0.00004, 200), (0.000004, 200)],
@@ -43,35 +55,9 @@ PRESETS = {
                  schedule="shallow"),
     "dsift": dict(rep="dsift", sigma="auto", lambda_alpha="auto", lambda_tv=5.0,
                   schedule="shallow"),
-    **DEEP_PRESETS,  # the deep networks' (§5) live in deep_presets
-}
-
-# An experiment: runs (name -> preset name + overrides) over a set of images,
-# grayscale at native resolution, and how to lay out its table and figure.
-EXPERIMENTS = {
-    "table1": dict(
-        title="Table 1: HOG, HOGb and DSIFT inversion errors",
-        runs={"HOG": dict(preset="hog-paper"), "HOGb": dict(preset="hogb-paper"),
-              "DSIFT": dict(preset="dsift-paper")},
-        paper={"HOG": (28.10, 7.9), "HOGb": (10.67, 5.2), "DSIFT": (10.89, 7.5)}),
-    "table1-code": dict(
-        title="Table 1 with the authors' script's lambda_tv = 0.5 (paper text: 5)",
-        runs={"HOG": dict(preset="hog-code"), "HOGb": dict(preset="hogb-code"),
-              "DSIFT": dict(preset="dsift-code")},
-        paper={"HOG": (28.10, 7.9), "HOGb": (10.67, 5.2), "DSIFT": (10.89, 7.5)}),
-    "table1-authors": dict(
-        title="Table 1 with the authors' MATLAB HOG/DSIFT networks (paper settings)",
-        runs={"HOG": dict(preset="hog-paper", rep="hog-authors"),
-              "HOGb": dict(preset="hogb-paper", rep="hogb-authors"),
-              "DSIFT": dict(preset="dsift-paper", rep="dsift-authors")},
-        paper={"HOG": (28.10, 7.9), "HOGb": (10.67, 5.2), "DSIFT": (10.89, 7.5)}),
-    "fig4": dict(
-        title="Fig. 4: effect of the V^beta regulariser on HOG inversion",
-        runs={"lambda_tv=0.5": dict(preset="hog-paper", lambda_tv=0.5),
-              "lambda_tv=5": dict(preset="hog-paper", lambda_tv=5.0),
-              "lambda_tv=50": dict(preset="hog-paper", lambda_tv=50.0)},
-        paper={}),
-    **DEEP_EXPERIMENTS,
+    "cnn": dict(sigma="auto", lambda_alpha="auto", **KIND_DEFAULTS["cnn"]),
+    "cnn-paper": dict(sigma="paper", lambda_alpha=2.16e8, schedule="cnn", adaptive=None,
+                      box=False),
 }
 
 

@@ -6,14 +6,15 @@ return one energy per image, so ``forward(x)`` has shape (N,) and
 layer contract of ``minigrad.layer``, so ``minigrad.check_backward`` tests
 them directly.
 
-alpha-norm (paper §2, SPEC §1)
+alpha-norm (paper §2)
     R_alpha(x) = sum_i |x_i - m|^alpha,   m = mean_i x_i   (over C, H, W)
     dR/dx_k    = g_k - mean_i g_i,        g_i = alpha |x_i - m|^(alpha-1) sign(x_i - m)
     (the second term is the mean's own dependence on x_k; it is zero when
     ``subtract_mean=False``, the authors' code, which applies the norm to x
     as is). alpha = 6 keeps sigma*x inside a natural range [-B, B].
 
-V^beta total variation (paper §2, SPEC §1)
+V^beta total variation (paper §2; the replicated border and the gradient
+floor are the authors' code's)
     d1[c,i,j] = x[c,i,j+1] - x[c,i,j],  d2[c,i,j] = x[c,i+1,j] - x[c,i,j]
     (the last column of d1 and last row of d2 are 0: the image is extended
     by replicating its last column/row, as in the authors' code)

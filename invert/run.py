@@ -1,12 +1,16 @@
-"""Command line: ``python -m invert.run [table1|fig4] [options]``.
+"""Command line: ``python -m invert.run [EXPERIMENT] [options]``.
 
 Without an experiment it inverts one image (default: the bundled astronaut)
-with HOG and then with every deep network whose weights are present, and
-writes into ``--out`` (default ``runs/default``): ``original.png``,
-``<job>.png`` (best restart), ``<job>-r<k>.png`` (each restart when several)
-and ``results.json`` (resolved settings, energies per iteration, errors,
-status). ``table1`` / ``fig4`` run the paper's experiments over ``--images``
-(``invert.experiments``).
+with HOG and then with every deep network whose weights are present (or
+with ``--rep``, or the ``--preset``'s representation), and writes into
+``--out`` (default ``runs/default``): ``original.png``, ``<job>.png`` (best
+restart), ``<job>-r<k>.png`` (each restart when several) and
+``results.json`` (resolved settings, energies per iteration, errors,
+status). With an experiment (``table1``, ``fig4``, ``table3``, ``fig2`` ...,
+``invert.experiments``) it runs the paper's experiment over ``--images``;
+its options override every run's settings and ``--rep`` picks the network.
+Settings are resolved by ``invert.settings``: explicit options beat the
+preset.
 
 Exit status: 0 done; 1 bad input (one-line message); 2 bad usage; 3 diverged
 (the last finite result is written); 130 interrupted (what was finished is
@@ -19,10 +23,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import experiments, presets, representations
-from .api import invert, resolve
+from minigrad import backend
+from nets import registry
+
+from . import presets, representation
+from .api import invert
+from .experiments import EXPERIMENTS, Interrupted, run_experiment
 from .images import DEFAULT_IMAGE, load_image, save_json, save_png
-from .networks import how_to_obtain, list_networks
+from .settings import choose, resolve
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 3, 130
 
@@ -32,22 +40,23 @@ def parser():
         prog="python -m invert.run", description="Reconstruct images from their HOG, "
         "dense-SIFT or CNN codes (Mahendran & Vedaldi, CVPR 2015).")
     a = p.add_argument
-    a("experiment", nargs="?", choices=sorted(presets.EXPERIMENTS),
+    a("experiment", nargs="?", choices=sorted(EXPERIMENTS),
       help="run a paper experiment over --images instead of inverting one image")
-    known = ", ".join(representations.names() + list_networks())
-    a("--rep", metavar="NAME", help="representation: hog, hogb, dsift, or a deep network name "
-      f"(default: hog, then every network with weights). Known: {known}")
+    known = "; ".join(f"{n}: {e.about}" for n, e in registry.NETWORKS.items())
+    a("--rep", metavar="NAME", help="representation (default: hog, then every network "
+      f"with weights; experiments: the network to run on). Known: {known}")
     a("--layer", metavar="NAME", help="layer of the network to invert (default: its last layer)")
     a("--image", metavar="PATH", help=f"image to invert (default: the bundled {DEFAULT_IMAGE.name})")
     a("--images", metavar="DIR", default="data/images/imagenet",
       help="folder of images for an experiment (default: %(default)s, written by "
-      "`python -m tools.fetch images`)")
+      "`python -m invert.fetch images`)")
     a("--limit", metavar="N", type=int, help="experiments: only the first N images")
     a("--runs", metavar="A,B", help="experiments: only these runs (e.g. HOG,HOGb)")
     a("--size", type=int, metavar="N", help="experiments: resize images to N x N "
       "(default: native resolution, as the paper)")
     a("--out", metavar="DIR", help="output directory (default: runs/default or runs/<experiment>)")
-    a("--preset", metavar="NAME", help=f"named settings: {', '.join(sorted(presets.PRESETS))}")
+    a("--preset", metavar="NAME", help="named settings (one image only; explicit options "
+      f"win): {', '.join(sorted(presets.PRESETS))}")
     a("--sigma", metavar="X", help='scale of x: "auto" (from the image size), "paper" or a number')
     a("--lambda-alpha", metavar="X", help='weight of the alpha-norm prior: "auto", "paper" or a number')
     a("--lambda-tv", metavar="X", help='weight of the V^beta prior: "auto" or a number (HOG/DSIFT: 5)')
@@ -59,7 +68,8 @@ def parser():
     a("--window", metavar="N", type=int, help="restrict the loss to the central N x N neurons")
     a("--group", choices=("first", "second"), help="restrict the loss to half the channels")
     a("--gray", action="store_true", help="invert the grayscale image (always for HOG/DSIFT)")
-    a("--device", choices=("cpu", "gpu"), default="cpu", help="NumPy or CuPy (default cpu)")
+    a("--device", choices=backend.DEVICES, help="cpu (NumPy) or gpu (CuPy); default: "
+      "$MINIGRAD_DEVICE, else cpu")
     a("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -72,14 +82,10 @@ def _number_or_word(v):
 
 
 def options_from(args):
+    """The explicit options of the command line (no preset applied)."""
     names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
              "restarts", "seed", "window", "group")
     opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
-    if args.preset:
-        opts = {**presets.preset(args.preset), **opts}
-        args.rep = args.rep or opts.pop("rep", None)
-        args.layer = args.layer or opts.pop("layer", None)
-        opts.pop("rep", None), opts.pop("layer", None)
     for k in ("sigma", "lambda_alpha", "lambda_tv"):
         if k in opts:
             opts[k] = _number_or_word(opts[k])
@@ -125,30 +131,32 @@ def prepare_out(path):
     return path
 
 
-def default_jobs(args):
-    if args.rep:
-        return [(args.rep, args.layer)]
-    jobs = [("hog", args.layer)]
-    deep, missing = representations.deep_networks()
+def main_jobs(args):
+    """[(representation name, layer, options)]: ``--rep`` or the preset's
+    representation, else HOG and every network whose weights are present."""
+    rep, layer, opts = choose(args.rep, args.layer, args.preset, **options_from(args))
+    if args.rep or (args.preset and "rep" in presets.PRESETS[args.preset]):
+        return [(rep, layer, opts)]
+    have, missing = registry.with_weights()
     for name in missing:
-        print(f"note: no weights for {name}, skipped ({how_to_obtain(name)})", file=sys.stderr)
-    return jobs + [(name, None) for name in deep]
+        print(f"note: no weights for {name}, skipped ({registry.get(name).how_to_obtain()})",
+              file=sys.stderr)
+    return [(rep, layer, opts)] + [(name, None, opts) for name in have]
 
 
 def main_job(args):
     path = Path(args.image) if args.image else DEFAULT_IMAGE
-    opts = options_from(args)
     image = load_image(path)
     jobs = []
-    for name, layer in default_jobs(args):  # NOTE: validate everything first
-        rep = representations.get(name, layer)
+    for name, layer, opts in main_jobs(args):  # NOTE: validate everything first
+        rep = representation.get(name, layer)
         rep.code_shape(*image.shape[:2])
         resolve(rep, (rep.channels, *image.shape[:2]), opts)
-        jobs.append((rep, f"{name}-{layer}" if layer else name))
+        jobs.append((rep, opts, f"{name}-{layer}" if layer else name))
     out = prepare_out(args.out or "runs/default")
     save_png(out / "original.png", image)
     results, status = dict(image=str(path), jobs=[]), 0
-    for rep, tag in jobs:
+    for rep, opts, tag in jobs:
         progress = None if args.quiet else Progress(tag)
         res = invert(image, rep, progress=progress, **opts)
         files = [f"{tag}.png"]
@@ -179,28 +187,33 @@ def _stop(signum, frame):
     raise KeyboardInterrupt  # NOTE: SIGTERM stops as cleanly as Ctrl-C
 
 
+def experiment(args):
+    if args.preset:
+        raise ValueError(f"experiment {args.experiment!r} names its own presets; give "
+                         f"options (--lambda-tv, --iters, ...) instead of --preset")
+    out = prepare_out(args.out or f"runs/{args.experiment}"
+                      + (f"-{args.rep}" if args.rep else ""))
+    overrides = {**options_from(args), **({"rep": args.rep} if args.rep else {}),
+                 **({"layer": args.layer} if args.layer else {})}
+    rows = run_experiment(args.experiment, args.images, out, args.limit,
+                          args.runs.split(",") if args.runs else None, args.size,
+                          progress=None if args.quiet else Progress(args.experiment),
+                          **overrides)
+    for r in rows:
+        print(f"{r['run']}: {r['error_mean']:.2f} +- {r['error_std']:.1f} % "
+              f"({r['images']} images)")
+    print(f"tables and montage in {out}")
+    return 0
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        from minigrad import backend
-        backend.use(args.device)
-        if args.experiment:
-            deep = "networks" in presets.EXPERIMENTS[args.experiment]
-            out = prepare_out(args.out or f"runs/{args.experiment}"
-                              + (f"-{args.rep}" if deep and args.rep else ""))
-            rows = experiments.run_experiment(
-                args.experiment, args.images, out, args.limit,
-                args.runs.split(",") if args.runs else None, args.size,
-                progress=None if args.quiet else Progress(args.experiment),
-                **options_from(args), **({"rep": args.rep} if args.rep else {}))
-            for r in rows:
-                print(f"{r['run']}: {r['error_mean']:.2f} +- {r['error_std']:.1f} % "
-                      f"({r['images']} images)")
-            print(f"tables and montage in {out}")
-            return 0
-        return main_job(args)
-    except experiments.Interrupted as err:
+        if args.device:
+            backend.use(args.device)
+        return experiment(args) if args.experiment else main_job(args)
+    except Interrupted as err:
         print(f"\ninvert.run: {err}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:

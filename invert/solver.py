@@ -49,7 +49,6 @@ class Solution:
     status: str = "done"      # "done", "interrupted" or "diverged"
     iterations: int = 0       # updates applied to x
     resets: list = field(default_factory=list)  # iterations where mu was reset
-    rates: list = field(default_factory=list)   # eta used at each iteration
 
 
 @numpy.errstate(over="ignore", invalid="ignore")  # NOTE: divergence is checked explicitly
@@ -99,4 +98,4 @@ def momentum_descent(objective, x, schedule, momentum=0.9, callback=None, step=N
     history = {k: numpy.array([r[k] for r in records]).reshape(len(records), -1)
                for k in (records[0] if records else final)}
     return Solution(x=good, history=history, final=final, status=status,
-                    iterations=done, resets=resets, rates=used[:done])
+                    iterations=done, resets=resets)

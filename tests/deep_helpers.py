@@ -1,12 +1,14 @@
-"""A scaled-down CaffeNet registered as the weights registry's "caffenet"
-(its file in a temporary INVREP_WEIGHTS), so deep experiments run through
-the real registry in seconds; a folder of small photos."""
+"""A scaled-down CaffeNet registered as the registry's "caffenet" (its file
+in a temporary INVREP_WEIGHTS), so deep experiments run through the real
+registry in seconds; a folder of small photos."""
+import dataclasses
+
 import numpy
 import pytest
 from PIL import Image
 
-from invert import cnn, networks
-from invert.weights import save_weights
+from nets import cnn, registry
+from nets.weights import save_weights
 from weights_helpers import CAFFENET_SMALL
 
 META = dict(architecture="caffenet", source_package="test", input_order="RGB",
@@ -20,8 +22,8 @@ def small_caffenet(tmp_path, monkeypatch):
     folder.mkdir()
     save_weights(str(folder / "caffenet.h5"), weights, META)
     monkeypatch.setenv("INVREP_WEIGHTS", str(folder))
-    monkeypatch.setitem(networks.NETWORKS, "caffenet", networks.NETWORKS["caffenet"]._replace(
-        shapes=lambda: dict(CAFFENET_SMALL)))
+    monkeypatch.setitem(registry.NETWORKS, "caffenet", dataclasses.replace(
+        registry.NETWORKS["caffenet"], shapes=lambda: dict(CAFFENET_SMALL)))
     return folder
 
 

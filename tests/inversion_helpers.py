@@ -1,9 +1,10 @@
 """A tiny random CNN as a stand-in representation for the inversion tests."""
 import numpy
 
-from invert.representations import Representation
+from invert.representation import Representation
 from layers import Conv2d, MaxPool2d, ReLU
 from minigrad import Net
+from nets.preprocess import Preprocess
 
 
 def tiny_net(seed=0, channels=3, dtype=numpy.float64):
@@ -18,6 +19,7 @@ def tiny_net(seed=0, channels=3, dtype=numpy.float64):
 
 
 def tiny_rep(seed=0, channels=3, dtype=numpy.float64, layer=None):
-    return Representation("tiny", tiny_net(seed, channels, dtype), layer=layer,
-                          channels=channels, unit=1 / 255, shift=0.5, rho=0.23,
-                          defaults=dict(lambda_tv=5.0, schedule="shallow"))
+    """Reads images in [0, 1] like HOG: centred input image - 0.5, shifted back."""
+    return Representation("tiny", tiny_net(seed, channels, dtype),
+                          Preprocess(0.5, scale=1.0, channels=channels), layer=layer,
+                          shift=0.5, rho=0.23, defaults=dict(lambda_tv=5.0, schedule="shallow"))

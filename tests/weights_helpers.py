@@ -7,7 +7,7 @@ import numpy
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-WEIGHTS_DIR = ROOT / "weights"
+WEIGHTS_DIR = Path(os.environ.get("INVREP_WEIGHTS", ROOT / "weights"))  # as nets.weights
 IMAGENET_DIR = ROOT / "data" / "images" / "imagenet"
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -21,7 +21,7 @@ def need_weights(name):
     """The converted weights of network ``name``, or skip naming the command."""
     path = WEIGHTS_DIR / f"{name}.h5"
     if not path.exists():
-        pytest.skip(f"{path} is absent: run `python -m tools.fetch weights` first")
+        pytest.skip(f"{path} is absent: run `python -m invert.fetch weights` first")
     return path
 
 
@@ -29,7 +29,7 @@ def need_imagenet_images():
     files = sorted(IMAGENET_DIR.glob("imagenet_*.png")) if IMAGENET_DIR.exists() else []
     if len(files) != 20:
         pytest.skip(f"{IMAGENET_DIR} lacks the 20 foolbox images: run "
-                    f"`python -m tools.fetch images` first")
+                    f"`python -m invert.fetch images` first")
     return files
 
 

@@ -1,1 +1,3 @@
-"""Developer tools (weight conversion, fetching, figures, benchmarks). Not installed."""
+"""Developer tools: benchmarks (``python -m tools.bench``). Not installed; what a
+user runs (fetching and converting weights included) is in the ``invert``
+package."""

@@ -7,8 +7,8 @@ float32 matrix-multiply speed measured in the same run.
 
 Rows are named ``<kind>/<what>/<pass>/b<batch>``; e.g. ``layer/conv2/fwd+bwd/b1``
 is one forward plus one backward to the input of CaffeNet's conv2 at its
-227x227 shape. Other modules add rows through a ``cases()`` function
-returning ``(name, callable, flops_or_None)`` (see ``SOURCES``).
+227x227 shape. The modules of ``SOURCES`` add rows through a ``cases()``
+function returning ``(name, callable, flops_or_None)``.
 
 Timing: one warm-up call, then repeated calls until ``--min-time`` seconds
 (at least three). Every row, the 2048^3 float32 GEMM included, reports two
@@ -25,7 +25,6 @@ changed during the run and a warning on stderr says the ratios of this run
 are not to be trusted.
 """
 import argparse
-import importlib
 import json
 import sys
 import time
@@ -34,10 +33,10 @@ import numpy as np
 
 from minigrad import backend
 
+from . import bench_deep, bench_invert, bench_layers, bench_shallow
+
 DRIFT = 0.15  # largest tolerated change of the GEMM speed during a run
-# modules that contribute rows through cases(); absent ones are skipped
-SOURCES = ["tools.bench_layers", "tools.bench_shallow", "tools.bench_invert",
-           "tools.bench_deep"]
+SOURCES = [bench_layers, bench_shallow, bench_invert, bench_deep]  # each has cases()
 
 
 GEMM_SIZE = 2048
@@ -72,13 +71,7 @@ def time_call(fn, xp, min_time=0.5, min_repeats=3, max_repeats=200):
 def collect(only=None):
     cases = []
     for module in SOURCES:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name == module:
-                continue
-            raise
-        for case in mod.cases():
+        for case in module.cases():
             if not only or any(o in case[0] for o in only):
                 cases.append(case)
     return cases

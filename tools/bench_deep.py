@@ -4,22 +4,26 @@
 227x227 input): one solver iteration (forward to the layer, the loss, both
 priors, backward to the image, the momentum update; ``bench_invert``) for
 
-* CaffeNet at conv3, pool5, fc8 (He-random weights: the timing of the real
-  network, whose weights no registry ships);
+every ImageNet network of ``nets.registry`` at the layers of ``LAYERS``
+(others: their default layer):
+
+* CaffeNet at conv3, pool5, fc8 (He-random weights, ``caffenet-random``,
+  when its file is absent: the timing of the real network);
 * VGG-19 at relu3_1 and pool5, SqueezeNet 1.1 at fire5_concat,
-  fire9_concat and pool10 -- skipped (a note on stderr) when their weights
-  files are absent (``python -m tools.fetch weights``).
+  fire9_concat and pool10, EfficientNet-Lite0 at fc -- skipped (a note on
+  stderr) when their weights files are absent
+  (``python -m invert.fetch weights``).
 
 ``flops`` counts the convolutions only: multiply-adds x 2 operations, for
 the forward pass and again for the backward pass to the input (no weight
 gradients are computed).
 
     python -m tools.bench --only iter/       # these rows (and HOG/DSIFT's)
-    python -m tools.bench_deep               # only these rows
 """
 import sys
 
-from invert import representations
+from invert import representation
+from nets import registry
 
 from .bench_invert import one_iteration
 from .bench_layers import conv_flops
@@ -28,18 +32,22 @@ LAYERS = {"caffenet": ("conv3", "pool5", "fc8"), "vgg19": ("relu3_1", "pool5"),
           "squeezenet1_1": ("fire5_concat", "fire9_concat", "pool10")}
 BATCHES = (1, 4)
 SIZE = (227, 227)
+STAND_IN = {"caffenet": "caffenet-random"}  # same arithmetic, random weights
 
 
-def _rep(network):
-    if network == "caffenet":  # NOTE: random weights, the same arithmetic
-        return representations.get("caffenet-random")
-    return representations.get(network)
+def _rep(network, have):
+    """The network's representation, its stand-in, or None (no weights)."""
+    if network in have:
+        return representation.get(network)
+    if network in STAND_IN:
+        return representation.get(STAND_IN[network])
+    return None
 
 
-def case(network, layer, batch, base=None):
+def case(network, layer, batch, base):
     """One row (``base``: the network's representation, loaded once); the
     iteration's state is built on the first (warm-up) call."""
-    rep = (base or _rep(network)).at(layer)
+    rep = base.at(layer)
     flops = 2 * conv_flops(rep.net, layer, (batch, 3, *SIZE))  # forward + backward
     state = {}
 
@@ -51,24 +59,17 @@ def case(network, layer, batch, base=None):
 
 
 def cases():
-    have, _ = representations.deep_networks()
+    have, _ = registry.with_weights()
     rows = []
-    for network, layers in LAYERS.items():
-        if network != "caffenet" and network not in have:
-            print(f"bench_deep: skipping {network}: no weights file "
-                  f"(python -m tools.fetch weights)", file=sys.stderr)
+    for network in registry.names("cnn"):
+        entry = registry.get(network)
+        if not entry.needs_weights:
             continue
-        base = _rep(network)
+        base = _rep(network, have)
+        if base is None:
+            print(f"bench_deep: skipping {network}: no weights file "
+                  f"({entry.how_to_obtain()})", file=sys.stderr)
+            continue
+        layers = LAYERS.get(network, (entry.last_layer,))
         rows += [case(network, layer, b, base) for layer in layers for b in BATCHES]
     return rows
-
-
-def main(argv=None):
-    """The benchmark driver restricted to these rows (extra arguments pass on)."""
-    from . import bench
-    argv = sys.argv[1:] if argv is None else argv
-    return bench.main(["--only", *(f"iter/{n}/" for n in LAYERS), *argv])
-
-
-if __name__ == "__main__":
-    main()

@@ -3,9 +3,9 @@ its real 227x227 shapes, with random weights: forward, and forward plus
 backward to the input (what an inversion iteration pays)."""
 import numpy as np
 
-from invert.cnn import CAFFENET_LAYERS, caffenet, random_caffenet_weights
 from layers import Conv2d
-from minigrad import backend
+from minigrad import Net, backend
+from nets.cnn import caffenet, random_caffenet_weights
 
 LAYERS = ["conv1", "relu1", "pool1", "norm1", "conv2", "conv3", "conv4", "conv5",
           "pool5", "fc6", "fc7", "fc8"]
@@ -60,7 +60,6 @@ def cases():
 
 
 def _single(net, name):
-    from minigrad import Net
     one = Net(name)
     one.add(net[name], name=name)
     return one
@@ -70,6 +69,3 @@ def _reorder(name):
     """'layer/conv2/b1/fwd' -> 'layer/conv2/fwd/b1' (kind/what/pass/batch)."""
     parts = name.split("/")
     return "/".join(parts[:-2] + [parts[-1], parts[-2]])
-
-
-assert CAFFENET_LAYERS  # the table these rows follow

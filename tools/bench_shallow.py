@@ -7,7 +7,7 @@ HOG (not a dependency) is added when it can be imported.
 """
 import numpy
 
-from invert.shallow import dsift_net, hog_net
+from nets.shallow import dsift_net, hog_net
 
 SIZE = 227
 

@@ -1,0 +1,193 @@
+"""Running an experiment (``experiment.Experiment``) over a folder of images.
+
+Every run is applied to every image (grayscale at native resolution unless
+the experiment says otherwise). Results are kept per image and run in
+``OUT/<run>/<image>.npz`` (the reconstruction, both codes and a JSON
+summary), so a second call skips what is finished: an interrupted
+experiment resumes where it stopped.
+
+When all is done (or on Ctrl-C, with what is done) it writes
+
+* ``table.md`` / ``table.csv``: mean +- std of the normalised error, both
+  definitions (``metrics``), per run, beside the paper's numbers;
+* ``per_image.csv``: every image's errors and energies;
+* ``montage.png``: original | one reconstruction per run, one row per image
+  (Fig. 3 / Fig. 4 style; each reconstruction min-max stretched for display,
+  as the authors' figures).
+"""
+import json
+import time
+from pathlib import Path
+
+import numpy
+from PIL import Image
+
+from .. import metrics, representation
+from ..api import invert
+from ..images import list_images, load_image, montage, save_npz, save_png, save_text, stretch
+from ..settings import choose, resolve
+from . import deep, figures, shallow
+
+EXPERIMENTS = {e.name: e for e in shallow.EXPERIMENTS + deep.EXPERIMENTS}
+
+
+class Interrupted(Exception):
+    """Raised after a Ctrl-C, once what was finished has been written."""
+
+
+def load_resized(path, size=None, colour=False):
+    """The grayscale (or ``colour``) image, optionally resized (Pillow
+    LANCZOS, each channel) to size x size."""
+    a = load_image(path, gray=not colour)
+    if size is None or a.shape[:2] == (size, size):
+        return a
+    planes = [Image.fromarray(c.astype(numpy.float32), mode="F").resize(
+        (size, size), Image.Resampling.LANCZOS) for c in numpy.atleast_3d(a).transpose(2, 0, 1)]
+    return numpy.squeeze(numpy.stack([numpy.asarray(c, numpy.float64) for c in planes], -1))
+
+
+def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
+    """Validate everything before any work: (experiment, image paths, runs),
+    runs as {name: (Representation, options, Run)}. ``name`` is one of
+    ``EXPERIMENTS``; ``only`` keeps some of the runs; ``size``
+    resizes every image to size x size (default: the experiment's, else
+    native resolution); ``overrides`` beat every run's settings, and
+    ``rep`` picks a deep experiment's network."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
+    exp = EXPERIMENTS[name]
+    exp_runs = exp.runs_for(overrides.get("rep"))
+    paths = list_images(images_dir)[:limit or exp.limit]
+    size = size or exp.size
+    unknown = set(only or ()) - set(exp_runs)
+    if unknown:
+        raise ValueError(f"experiment {name!r} has no run(s) {', '.join(sorted(unknown))}; "
+                         f"its runs are: {', '.join(exp_runs)}")
+    runs, loaded = {}, {}
+    for run, spec in exp_runs.items():
+        if only and run not in only:
+            continue
+        rep_name, layer, options = choose(preset=spec.preset, **{
+            "rep": exp.network, **spec.options, **overrides})
+        if rep_name not in loaded:  # NOTE: VGG-19 is 80 MB: load each network once
+            loaded[rep_name] = representation.get(rep_name)
+        runs[run] = (loaded[rep_name].at(layer) if layer else loaded[rep_name], options, spec)
+    for p in paths:
+        h, w = load_resized(p, size, exp.colour).shape[:2]
+        for rep, options, _ in runs.values():
+            rep.code_shape(h, w)
+            resolve(rep, (rep.channels, h, w), options)
+    return exp, paths, runs
+
+
+def _file(out, run, path):
+    return Path(out) / run.replace("=", "_") / f"{Path(path).stem}.npz"
+
+
+def run_experiment(name, images_dir, out, limit=None, only=None, size=None, progress=None,
+                   log=print, **overrides):
+    """Run (or resume) experiment ``name``; returns the summary rows."""
+    exp, paths, runs = plan(name, images_dir, limit, only, size, **overrides)
+    size = size or exp.size
+    for run in runs:
+        _file(out, run, paths[0]).parent.mkdir(parents=True, exist_ok=True)
+    interrupted = False
+    for i, path in enumerate(paths):
+        for run, (rep, options, _) in runs.items():
+            target = _file(out, run, path)
+            if target.exists():
+                continue
+            log(f"[{i + 1}/{len(paths)}] {run} {path.name}")
+            image = load_resized(path, size, exp.colour)
+            res = invert(image, rep, progress=progress, **options)
+            if res.status == "interrupted":
+                interrupted = True
+                break
+            info = dict(image=str(path), run=run, status=res.status, seconds=res.seconds,
+                        iterations=res.iterations, settings=res.settings,
+                        final={k: v.tolist() for k, v in res.final.items()})
+            save_png(target.with_suffix(".png"), res.image)
+            save_npz(target, recon=numpy.float32(res.image), phi=res.phi[res.best],
+                     phi0=res.phi0, info=json.dumps(info, default=str),
+                     restarts=numpy.float32(res.images))
+        if interrupted:
+            break
+    rows = summarise(exp, paths, runs, out, size)
+    if interrupted:
+        raise Interrupted(f"interrupted; finished results and tables are in {out} "
+                          f"(run the same command again to resume)")
+    return rows
+
+
+def summarise(exp, paths, runs, out, size=None):
+    """Tables and montage from the finished per-image results."""
+    out = Path(out)
+    finished = {(run, p): _file(out, run, p) for run in runs for p in paths
+                if _file(out, run, p).exists()}
+    rows, per_image, recon, settings = [], [], {}, []
+    for run in runs:
+        found = [(p, numpy.load(finished[run, p])) for p in paths if (run, p) in finished]
+        recon.update({(run, p): f["recon"] for p, f in found})
+        if found:
+            settings.append(_settings(run, found[0][1]))
+        if len(found) < 2:
+            continue
+        phi = [f["phi"] for _, f in found]
+        phi0 = [f["phi0"] for _, f in found]
+        errs = {d: metrics.reconstruction_errors(phi, phi0, d) for d in metrics.DEFINITIONS}
+        (m, sd), (cm, csd) = (metrics.summary(errs[d]) for d in ("paper", "code"))
+        reported = runs[run][2].paper or (None, None)
+        rows.append(dict(run=run, images=len(found), error_mean=m, error_std=sd,
+                         code_error_mean=cm, code_error_std=csd,
+                         reported_mean=reported[0], reported_std=reported[1]))
+        for k, (p, f) in enumerate(found):
+            info = json.loads(str(f["info"]))
+            per_image.append(dict(run=run, image=Path(p).name, paper_error=errs["paper"][k],
+                                  code_error=errs["code"][k], seconds=info["seconds"],
+                                  loss=info["final"]["loss"][0], status=info["status"]))
+    save_text(out / "table.md", _markdown(exp, rows, settings))
+    save_text(out / "table.csv", _csv(rows))
+    save_text(out / "per_image.csv", _csv(per_image))
+    originals = {p: load_resized(p, size, exp.colour) for p in paths}
+    grid = [[originals[p]] + [stretch(recon.get((r, p))) for r in runs]
+            for p in paths if any((r, p) in recon for r in runs)]
+    if grid:
+        save_png(out / "montage.png", montage(grid, ["original", *runs], cell=128))
+    if exp.figure:
+        figures.draw(exp, out, rows, runs, originals, finished)
+    return rows
+
+
+def _csv(rows):
+    if not rows:
+        return ""
+    keys = list(rows[0])
+    fmt = lambda v: "" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
+    return "\n".join([",".join(keys)] + [",".join(fmt(r[k]) for k in keys) for r in rows]) + "\n"
+
+
+def _settings(run, result):
+    """One line: the resolved settings of ``result`` (a finished image of ``run``)."""
+    s = json.loads(str(result["info"]))["settings"]
+    kind = "grayscale" if s["input_channels"] == 1 or s["gray"] else "colour"
+    return (f"* {run}: {s['rep']} on {s['height']}x{s['width']} {kind}, "
+            f"sigma {s['sigma']:.4g}, lambda_alpha {s['lambda_alpha']:.4g}, "
+            f"lambda_tv {s['lambda_tv']:g}, beta {s['beta']:g}, "
+            f"{s['iters']} iterations, {s['restarts']} restart(s)")
+
+
+def _markdown(exp, rows, settings=()):
+    header = ["| run | images | error (paper text) | error (authors' code) | paper |",
+              "| --- | --- | --- | --- | --- |"] if rows else [
+        "No error is reported: the paper's normalised error needs at least two finished "
+        "images per run (N_Phi is the mean distance between the originals' codes)."]
+    lines = [f"# {exp.title}", "",
+             f"Generated {time.strftime('%Y-%m-%d %H:%M')} by `python -m invert.run`. "
+             "Errors in percent, mean +- std over the images (sample std).", "", *header]
+    for r in rows:
+        paper = "-" if r["reported_mean"] is None else \
+            f"{r['reported_mean']:.2f} +- {r['reported_std']:.1f}"
+        lines.append(f"| {r['run']} | {r['images']} | {r['error_mean']:.2f} +- "
+                     f"{r['error_std']:.1f} | {r['code_error_mean']:.2f} +- "
+                     f"{r['code_error_std']:.1f} | {paper} |")
+    return "\n".join(lines + [""] + list(settings)) + "\n"

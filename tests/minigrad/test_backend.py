@@ -1,0 +1,103 @@
+"""The NumPy/CuPy door: device selection, and that every array function our
+modules call through ``xp.`` exists in CuPy, so the GPU path is the same
+code as the CPU path."""
+import ast
+import importlib
+import os
+
+import numpy as np
+import pytest
+
+from minigrad import backend
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PACKAGES = ("minigrad", "layers", "nets", "invert")
+
+
+def xp_attribute_chains():
+    """Every ``xp.a.b.c`` chain (as 'a.b.c') in the packages' sources, with
+    where it occurs."""
+    found = {}
+    for pkg in PACKAGES:
+        for dirpath, _, files in os.walk(os.path.join(ROOT, pkg)):
+            for f in files:
+                if not f.endswith(".py"):
+                    continue
+                path = os.path.join(dirpath, f)
+                tree = ast.parse(open(path, encoding="utf-8").read())
+                for node in ast.walk(tree):
+                    if isinstance(node, ast.Attribute) and not isinstance(
+                            getattr(node, "parent", None), ast.Attribute):
+                        chain, cur = [], node
+                        while isinstance(cur, ast.Attribute):
+                            chain.append(cur.attr)
+                            cur = cur.value
+                        if isinstance(cur, ast.Name) and cur.id == "xp":
+                            found.setdefault(".".join(reversed(chain)), path)
+    return found
+
+
+def test_scan_finds_the_calls_we_know_about():
+    chains = xp_attribute_chains()
+    for name in ("matmul", "zeros", "lib.stride_tricks.as_strided", "pad", "where"):
+        assert any(c == name or c.startswith(name + ".") for c in chains), name
+
+
+def test_every_xp_function_exists_in_cupy():
+    try:
+        cupy = importlib.import_module("cupy")
+    except Exception as err:  # pragma: no cover - depends on the machine
+        pytest.skip(f"cupy cannot be imported here ({err}); install cupy-cuda12x "
+                    "(pip install 'invrep[gpu]') to run this check")
+    missing = []
+    for chain, where in sorted(xp_attribute_chains().items()):
+        obj = cupy
+        for part in chain.split("."):
+            if not hasattr(obj, part):
+                missing.append(f"cupy.{chain} (used in {os.path.relpath(where, ROOT)})")
+                break
+            obj = getattr(obj, part)
+    assert not missing, "not in CuPy: " + "; ".join(missing)
+
+
+def test_numpy_is_the_default():
+    assert backend.get_array_module(np.zeros(2)) is np
+    assert backend.default_dtype() is np.float32
+    assert backend.asarray([1, 2]).dtype == np.float32
+
+
+def test_unknown_device_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        backend.use("tpu")
+
+
+def test_gpu_without_a_usable_device_says_so(monkeypatch):
+    try:
+        import cupy
+        cupy.cuda.runtime.getDeviceCount()
+        pytest.skip("a GPU is present")
+    except ImportError:
+        pass
+    except Exception:
+        pass
+    before = backend._state["device"]
+    with pytest.raises(RuntimeError, match="GPU was requested"):
+        backend.use("gpu")
+    assert backend._state["device"] == before  # the failed request changed nothing
+
+
+def test_environment_variable_is_read_on_first_use(monkeypatch):
+    monkeypatch.setitem(backend._state, "device", None)
+    monkeypatch.setenv("MINIGRAD_DEVICE", "tpu")  # the default is cpu: only the variable says tpu
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        backend.device()
+    monkeypatch.setenv("MINIGRAD_DEVICE", " CPU ")
+    assert backend.device() == "cpu"
+
+
+def test_dtype_switch(monkeypatch):
+    monkeypatch.setitem(backend._state, "dtype", np.float32)
+    backend.set_default_dtype("float64")
+    assert backend.asarray([1]).dtype == np.float64
+    with pytest.raises(ValueError, match="float32 or float64"):
+        backend.set_default_dtype("int8")

@@ -206,12 +206,6 @@ class Net:
             fields[name] = (ry, rx, sy, sx, oy, ox)
         return fields[until]
 
-    def summary(self, in_shape):
-        """Rows ``(name, type, output shape, receptive field size)``."""
-        shapes = self.shapes(in_shape)
-        return [(n, type(l).__name__, shapes[n], self.receptive_field(n, in_shape)[:2])
-                for n, l in self.layers.items()]
-
     def __repr__(self):
         rows = [f"  {n}: {type(l).__name__} <- {', '.join(self.inputs[n])}"
                 for n, l in self.layers.items()]

@@ -10,7 +10,7 @@ from invert.presets import PRESETS
 from nets import cnn, registry
 from nets.preprocess import Preprocess
 from deep_helpers import photos, small_caffenet  # noqa: F401 (fixtures)
-from weights_helpers import CAFFENET_SMALL, WEIGHTS_DIR
+from weights_helpers import CAFFENET_SMALL, need_weights
 
 DEEP = sorted(e.name for e in deep.EXPERIMENTS)
 
@@ -55,9 +55,7 @@ def test_every_run_resolves_on_caffenet_through_the_registry(name, small_caffene
 
 @pytest.mark.parametrize("network", ["squeezenet1_1", "vgg19", "efficientnet_lite0"])
 def test_every_run_resolves_with_the_real_weights(network):
-    if not (WEIGHTS_DIR / f"{network}.h5").exists():
-        pytest.skip(f"{WEIGHTS_DIR / network}.h5 is absent: run `python -m invert.fetch "
-                    "weights` first")
+    need_weights(network)
     rep = representation.get(network)
     assert rep.layer == {"squeezenet1_1": "pool10", "vgg19": "pool5",
                          "efficientnet_lite0": "fc"}[network]

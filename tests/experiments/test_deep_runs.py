@@ -14,7 +14,7 @@ from PIL import Image
 from invert import experiments
 from invert.experiments.figures import pivot
 from deep_helpers import photos, small_caffenet  # noqa: F401 (fixtures)
-from weights_helpers import ROOT, WEIGHTS_DIR
+from weights_helpers import ROOT, need_weights
 
 TINY = ["conv1/lambda_tv=0.5", "conv1/lambda_tv=50", "pool2/lambda_tv=5"]
 
@@ -58,6 +58,7 @@ def test_one_image_experiment_says_why_it_has_no_error(tmp_path, small_caffenet,
     assert (tmp_path / "f6" / "montage.png").exists()
 
 
+@pytest.mark.slow
 def test_fig7_restarts_and_fig9_boxes(tmp_path, small_caffenet, photos):
     experiments.run_experiment("fig7", photos, tmp_path / "f7", only=["fc8"], iters=3,
                                restarts=2, rep="caffenet", log=lambda *a: None)
@@ -71,9 +72,9 @@ def test_fig7_restarts_and_fig9_boxes(tmp_path, small_caffenet, photos):
     assert res["recon"].shape == (227, 227, 3)
 
 
+@pytest.mark.slow
 def test_command_line_inverts_squeezenet_from_its_last_layer(tmp_path):
-    if not (WEIGHTS_DIR / "squeezenet1_1.h5").exists():
-        pytest.skip("squeezenet1_1.h5 is absent: run `python -m invert.fetch weights`")
+    need_weights("squeezenet1_1")
     photo = tmp_path / "p.png"
     Image.fromarray((numpy.random.default_rng(0).random((64, 64, 3)) * 255)
                     .astype(numpy.uint8)).save(photo)

@@ -27,6 +27,7 @@ def tiny_experiment(monkeypatch):
                         Experiment("tiny", "tiny", lambda network: runs))
 
 
+@pytest.mark.slow
 def test_experiment_writes_tables_and_resumes(tmp_path, folder, tiny_experiment):
     out = tmp_path / "out"
     rows = experiments.run_experiment("tiny", folder, out, log=lambda *a: None)
@@ -44,6 +45,7 @@ def test_experiment_writes_tables_and_resumes(tmp_path, folder, tiny_experiment)
     assert logged == [] and (out / "a" / "im0.npz").stat().st_mtime_ns == stamp
 
 
+@pytest.mark.slow
 def test_experiment_validates_before_any_work(tmp_path, folder, tiny_experiment):
     with pytest.raises(ValueError, match="non-negative"):
         experiments.run_experiment("tiny", folder, tmp_path / "out", lambda_tv=-1)

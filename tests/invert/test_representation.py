@@ -44,6 +44,7 @@ def test_networks_come_from_the_registry(monkeypatch):
         representation.get("nonesuch")
 
 
+@pytest.mark.slow
 def test_units_of_each_kind():
     hog = representation.get("hog")
     assert hog.layer is None and hog.shift == 0.5 and hog.rho == 0.2327

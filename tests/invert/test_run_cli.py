@@ -4,13 +4,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy
 import pytest
 from PIL import Image
 
 from weights_helpers import ROOT
+
+pytestmark = pytest.mark.slow  # every test here starts Python (invert.run) at least once
 # a representation that exists without HOG or downloaded weights
 FAST = ["--rep", "caffenet-random", "--layer", "conv2"]
 

@@ -43,6 +43,7 @@ def test_scan_finds_the_calls_we_know_about():
         assert any(c == name or c.startswith(name + ".") for c in chains), name
 
 
+@pytest.mark.slow
 def test_every_xp_function_exists_in_cupy():
     try:
         cupy = importlib.import_module("cupy")

@@ -41,6 +41,7 @@ def test_small_copy_forward_and_backward(name):
     check_backward(net, x, seed=4, atol=1e-7, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_vgg19_full_size_names_and_shapes():
     net = cnn.vgg19(distinct_weights(cnn.vgg19_shapes()))
     convs = [n for n in net.names if n.startswith("conv")]

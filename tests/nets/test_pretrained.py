@@ -50,6 +50,7 @@ def top5_hits(name):
     return sum(label in row for label, row in zip(labels, top5))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, at_least", [("squeezenet1_1", 15), ("efficientnet_lite0", 15)])
 def test_top5_on_foolbox_imagenet_images(name, at_least):
     # measured: SqueezeNet 1.1 19/20, EfficientNet-Lite0 20/20 (LANCZOS resize)

@@ -1,6 +1,7 @@
 """tools.bench and tools.bench_deep: row names from the registry, the FLOP
 count, one row runs, the GEMM rows around a run."""
 import numpy
+import pytest
 
 from invert.representation import Representation
 from nets import cnn, registry
@@ -38,6 +39,7 @@ def test_rows_with_weights_name_every_network_of_the_registry(monkeypatch):
     assert len(names) == 4 + 6 + 2 + 6 and set(NAMES) <= set(names)
 
 
+@pytest.mark.slow
 def test_flops_are_caffenet_multiply_adds():
     net = cnn.caffenet(cnn.random_caffenet_weights(numpy.random.default_rng(0)))
     assert bench_deep.conv_flops(net, "conv1", (1, 3, 227, 227)) == 2 * 96 * 55 * 55 * 3 * 121
@@ -68,6 +70,7 @@ def test_rows_compare_median_with_median_and_best_with_best():
     assert bench.result_row("relu", (1.0, 0.5), None, (1.0, 1.0))["gflops"] is None
 
 
+@pytest.mark.slow
 def test_run_ends_with_a_second_gemm_row(capsys):
     rows = bench.main(["--only", "layer/relu1/fwd/b1", "--min-time", "0.01"])
     assert [r["name"] for r in rows] == ["gemm/2048x2048/float32", "layer/relu1/fwd/b1",

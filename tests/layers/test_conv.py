@@ -1,8 +1,12 @@
+"""layers.conv: the reference im2col -> GEMM -> col2im path against a loop,
+every fast layout of layers.conv_fast against the reference, gradients by
+finite differences, CaffeNet's reference outputs, bad input."""
 import numpy as np
 import pytest
 
 import naive
-from layers import Conv2d
+from layers import Conv2d, conv_fast
+from layers.conv import conv2d_backward, conv2d_forward
 from minigrad import check_backward
 
 CASES = [  # (N, C, H, W, O, kh, kw, stride, pad (t, b, l, r), groups)
@@ -22,27 +26,51 @@ CASES = [  # (N, C, H, W, O, kh, kw, stride, pad (t, b, l, r), groups)
 CHANNELS_LAST = CASES[9:]
 
 
-def make(case, rng, dtype=np.float64):
+def make(case, rng, dtype=np.float64, fast=True):
     n, c, h, w, o, kh, kw, stride, pad, g = case
     x = rng.standard_normal((n, c, h, w)).astype(dtype)
     layer = Conv2d(rng.standard_normal((o, c // g, kh, kw)).astype(dtype),
-                   rng.standard_normal(o).astype(dtype), stride=stride, pad=pad, groups=g)
+                   rng.standard_normal(o).astype(dtype), stride=stride, pad=pad, groups=g,
+                   fast=fast)
     return layer, x
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_forward_matches_loop(case):
-    rng = np.random.default_rng(1)
-    layer, x = make(case, rng)
+def test_reference_matches_loop(case):
+    layer, x = make(case, np.random.default_rng(1), fast=False)
     _, _, _, _, _, _, _, stride, pad, g = case
     ref = naive.conv2d(x, layer.params["w"], layer.params["b"], stride, pad, g)
     np.testing.assert_allclose(layer.forward(x), ref, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("fast", [False, True], ids=["reference", "fast"])
 @pytest.mark.parametrize("case", CASES)
-def test_backward_gradcheck(case):
-    layer, x = make(case, np.random.default_rng(2))
+def test_backward_gradcheck(case, fast):
+    layer, x = make(case, np.random.default_rng(2), fast=fast)
     check_backward(layer, x, params=True, seed=3)
+
+
+LAYOUTS = {"chosen": {}, "nchw": dict(CHANNEL_RUNS=10**9), "channels-last": dict(CHANNEL_RUNS=0),
+           "chunks": dict(COLS_BYTES=1)}  # chunks: every image its own GEMM
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("case", CASES)
+def test_fast_layouts_equal_the_reference(case, layout, monkeypatch):
+    for name, value in LAYOUTS[layout].items():
+        monkeypatch.setattr(conv_fast, name, value)
+    layer, x = make(case, np.random.default_rng(5))
+    _, _, _, _, _, _, _, stride, pad, g = case
+    w = layer.params["w"]
+    y = layer.forward(x)
+    np.testing.assert_allclose(y, conv2d_forward(x, w, stride, pad, g) +
+                               layer.params["b"].reshape(1, -1, 1, 1), rtol=1e-12, atol=1e-12)
+    dzdy = np.random.default_rng(6).standard_normal(y.shape)
+    layer.param_grads = True
+    dzdx, dzdw = conv2d_backward(x, w, dzdy, stride, pad, g)
+    np.testing.assert_allclose(layer.backward(dzdy), dzdx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["w"], dzdw, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["b"], dzdy.sum(axis=(0, 2, 3)), rtol=1e-12)
 
 
 def test_windows_are_gathered_channels_last_where_channels_outnumber_columns():
@@ -50,27 +78,8 @@ def test_windows_are_gathered_channels_last_where_channels_outnumber_columns():
     for case in CASES:
         layer, x = make(case, rng)
         size = layer.out_shape(x.shape)[2:]
-        assert layer._channels_last(size) == (case in CHANNELS_LAST), case
-
-
-@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[4], CASES[5], CASES[9]])
-def test_batch_in_chunks_is_the_same_computation(case, monkeypatch):
-    # a window-matrix budget of one image's worth: every image is its own chunk
-    from layers import conv
-    layer, x = make(case, np.random.default_rng(5))
-    n, c, _, _, o, kh, kw = case[:7]
-    y = layer.forward(x)
-    dzdy = np.random.default_rng(6).standard_normal(y.shape)
-    layer.param_grads = True
-    dzdx = layer.backward(dzdy)
-    grads = {k: v.copy() for k, v in layer.grads.items()}
-    monkeypatch.setattr(conv, "COLS_BYTES", c * kh * kw * y.shape[2] * y.shape[3] * 8)
-    assert len(layer._chunks(x, y.shape[2:])) == n > 1
-    np.testing.assert_allclose(layer.forward(x), y, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(layer.backward(dzdy), dzdx, rtol=1e-12, atol=1e-12)
-    for k in grads:
-        np.testing.assert_allclose(layer.grads[k], grads[k], rtol=1e-12, atol=1e-12)
-    check_backward(layer, x, params=True, seed=7)
+        _, last = layer.fast._layout(x, layer.params["w"], size)
+        assert last == (case in CHANNELS_LAST), case
 
 
 def test_float32_stays_float32():
@@ -91,10 +100,9 @@ def test_without_bias():
 @pytest.mark.parametrize("runs", [10**9, 0], ids=["nchw", "channels-last"])
 @pytest.mark.parametrize("i", range(3))
 def test_reference_layers(ref_layers, i, runs, monkeypatch):
-    # both window layouts against the reference (CHANNEL_RUNS 0: channels
+    # both window layouts against Caffe's outputs (CHANNEL_RUNS 0: channels
     # last wherever allowed; none of these shapes would choose it)
-    from layers import im2col
-    monkeypatch.setattr(im2col, "CHANNEL_RUNS", runs)
+    monkeypatch.setattr(conv_fast, "CHANNEL_RUNS", runs)
     z = ref_layers
     s, pt, pb, pl, pr, g = (int(v) for v in z[f"conv{i}_params"])
     layer = Conv2d(z[f"conv{i}_w"], z[f"conv{i}_b"], stride=s, pad=(pt, pb, pl, pr), groups=g)

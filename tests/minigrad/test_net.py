@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from nets.cnn import CAFFENET_LAYERS, caffenet
-from layers import LRN, Concat, Conv2d, MaxPool2d, ReLU
+from layers import LRN, Concat, Conv2d, MaxPool2d, ReLU, conv_fast
 from minigrad import Net, check_backward
+from nets.cnn import CAFFENET_LAYERS, caffenet
 
 
 def small_chain(rng):
@@ -117,8 +117,7 @@ def caffenet_small(z):
 
 @pytest.mark.parametrize("runs", [10**9, 0], ids=["nchw", "channels-last"])
 def test_caffenet_small_every_layer(ref_caffenet, runs, monkeypatch):
-    from layers import im2col
-    monkeypatch.setattr(im2col, "CHANNEL_RUNS", runs)  # each convolution layout
+    monkeypatch.setattr(conv_fast, "CHANNEL_RUNS", runs)  # each convolution layout
     z = ref_caffenet
     net = caffenet_small(z)
     assert list(z["layers"]) == CAFFENET_LAYERS == net.names
@@ -133,8 +132,7 @@ def test_caffenet_small_every_layer(ref_caffenet, runs, monkeypatch):
 @pytest.mark.parametrize("runs", [10**9, 0], ids=["nchw", "channels-last"])
 @pytest.mark.parametrize("layer", ["norm1", "pool5", "fc8"])
 def test_caffenet_small_input_gradients(ref_caffenet, layer, runs, monkeypatch):
-    from layers import im2col
-    monkeypatch.setattr(im2col, "CHANNEL_RUNS", runs)
+    monkeypatch.setattr(conv_fast, "CHANNEL_RUNS", runs)
     # NOTE: in float64, as the reference was computed. In float32 a
     # pre-activation within rounding of 0 can change sign with the BLAS
     # summation order (threads), moving a max-pool's winner among ReLU zeros

@@ -1,0 +1,204 @@
+"""The fast layouts of ``layers.conv``: the same im2col -> GEMM -> col2im
+products as its reference (``conv2d_forward``/``conv2d_backward``), laid
+out so that the copies are cheap; ``FastConv`` runs them for a ``Conv2d``.
+The tests check every layout here against the reference.
+
+Notation as in ``layers/conv.py``: x~ is x zero-padded to (Hp, Wp), the
+kernel is kh x kw with stride (sh, sw), there are G groups of C/G input
+channels, and the output is Ho x Wo.
+
+1x1 kernels at stride 1 (``pointwise``) need no windows: x itself is the
+matrix. Fully connected layers (one output pixel) need no col2im: W^T dY
+already is dz/dx. A batch whose window matrix would exceed ``COLS_BYTES``
+runs in chunks of images (one GEMM per chunk): a window matrix beyond the
+caches makes every pass memory bound (VGG-19 conv1_2 at 224x224: 115 MB
+per image), and chunks keep batch > 1 as fast per image as batch 1.
+
+im2col and col2im are copies, and NumPy copies fast only along long
+contiguous runs. In
+the usual NCHW layout a run is one window row, Wo numbers: on a 13x13 map
+that copy cost a third of CaffeNet conv5. Deep layers have short rows but
+many channels, so there the windows are gathered channels last: x~ is
+transposed to (N, Hp, Wp, C) and the matrix is built as
+(G, N*Ho*Wo, kh*kw*C/G), copied in runs of C/G numbers; the product reads
+it transposed (a BLAS flag, no copy), its rows now ordered (kh, kw, C/G),
+and col2im adds runs of C/G. The transposes of x~ and dz/dx~ cost N*C*H*W
+scattered moves, so channels last is used only where C/G >= CHANNEL_RUNS
+* Wo. Measured on this project's 2-core CPU, channels last against NCHW at
+batch 1: CaffeNet conv3, conv4, conv5 forward 1.07x, 1.20x, 1.38x as fast
+(forward plus backward 1.11x, 1.12x, 1.22x), VGG-19 conv4_1 and conv5_1
+even; where the rule says no it lost: conv2 (48 channels, rows of 27)
+backward 0.87x.
+"""
+from minigrad.backend import get_array_module
+
+from .windows import crop_padding, pad_nchw, pad_to_nhwc, window_view, window_view_nhwc
+
+CHANNEL_RUNS = 4  # channels last where C/G >= CHANNEL_RUNS * Wo
+COLS_BYTES = 32 * 2**20  # largest window matrix built at once; bigger batches go in chunks
+
+
+def pointwise(kernel, stride, pad):
+    """A 1x1 kernel at stride 1 without padding: its windows are the input."""
+    return tuple(kernel) == (1, 1) and tuple(stride) == (1, 1) and not any(pad)
+
+
+def channels_last(group_channels, kernel, stride, pad, size):
+    """Should windows with ``group_channels`` = C/G and output ``size``
+    (Ho, Wo) be gathered channels last? Not for ``pointwise`` kernels (no
+    windows) nor a single output pixel (a fully connected layer: one window,
+    the whole input)."""
+    return (not pointwise(kernel, stride, pad) and size[0] * size[1] > 1
+            and group_channels >= CHANNEL_RUNS * size[1])
+
+
+def window_matrix(x, kernel, stride, pad, groups, size, last):
+    """The (G, C/G*kh*kw, N*Ho*Wo) matrix of the windows of ``x`` padded by
+    ``pad`` = (top, bottom, left, right). Rows are ordered (C/G, kh, kw), or
+    with ``last`` (kh, kw, C/G) and the matrix is the transposed view of a
+    contiguous (G, N*Ho*Wo, kh*kw*C/G)."""
+    n, c = x.shape[:2]
+    (kh, kw), g = kernel, groups
+    cg = c // g
+    if last:
+        v = window_view_nhwc(pad_to_nhwc(x, pad), kernel, stride, size, g)
+        return v.reshape(g, -1, kh * kw * cg).transpose(0, 2, 1)
+    if pointwise(kernel, stride, pad):
+        v = x.reshape(n, g, cg, 1, 1, *size)  # NOTE: no window copy needed
+    else:
+        v = window_view(pad_nchw(x, pad), kernel, stride, size).reshape(n, g, cg, kh, kw, *size)
+    return v.transpose(1, 2, 3, 4, 0, 5, 6).reshape(g, cg * kh * kw, -1)
+
+
+def col2im(dcols, in_shape, kernel, stride, pad, groups, size, last):
+    """dz/dx (N, C, H, W), contiguous, from ``dcols``: what every window
+    sends back to the pixels it covers, laid out (G, kh*kw*C/G, N*Ho*Wo)
+    (rows offset-major), or with ``last`` (G, N*Ho*Wo, kh*kw*C/G)."""
+    xp = get_array_module(dcols)
+    n, c, h, w = in_shape
+    (kh, kw), (ho, wo), g = kernel, size, groups
+    t, b, l, r = pad
+    hp, wp = h + t + b, w + l + r
+    if last:
+        # dcols[n, v, u, i, j, g, c]: what offset (i, j) of window (v, u) sends back
+        dcols = dcols.reshape(g, n, ho, wo, kh, kw, c // g).transpose(1, 2, 3, 4, 5, 0, 6)
+        dxpad = xp.zeros((n, hp, wp, g, c // g), dtype=dcols.dtype)
+        for i, j, where in _offsets(kernel, stride, size, spatial=(1, 2)):
+            dxpad[where] += dcols[:, :, :, i, j]
+        dxpad = dxpad.reshape(n, hp, wp, c).transpose(0, 3, 1, 2)
+    else:
+        # dcols[g, i, j, c, n, v, u]: what kernel offset (i, j) sends back
+        dcols = dcols.reshape(g, kh, kw, c // g, n, ho, wo)
+        dxpad = xp.zeros((n, g, c // g, hp, wp), dtype=dcols.dtype)
+        for i, j, where in _offsets(kernel, stride, size, spatial=(3, 4)):
+            dxpad[where] += dcols[:, i, j].transpose(2, 0, 1, 3, 4)
+        dxpad = dxpad.reshape(n, c, hp, wp)
+    return xp.ascontiguousarray(crop_padding(dxpad, pad, in_shape))
+
+
+def _offsets(kernel, stride, size, spatial):
+    """(i, j, index) per kernel offset: ``index`` picks, on the axes
+    ``spatial`` of the padded map, the pixels offset (i, j) reads."""
+    (kh, kw), (sh, sw), (ho, wo) = kernel, stride, size
+    for i in range(kh):
+        for j in range(kw):
+            where = [slice(None)] * (max(spatial) + 1)
+            where[spatial[0]] = slice(i, i + sh * (ho - 1) + 1, sh)
+            where[spatial[1]] = slice(j, j + sw * (wo - 1) + 1, sw)
+            yield i, j, tuple(where)
+
+
+class FastConv:
+    """The fast products of one ``Conv2d`` (stride, pad, groups), with the
+    weight layouts they need cached while the weights array is the same."""
+
+    def __init__(self, stride, pad, groups):
+        self.stride, self.pad, self.groups = stride, pad, groups
+        self._cache, self._cache_of = {}, None
+
+    def _w_copy(self, w, axes, shape):
+        """w seen as (G, O/G, C/G, kh, kw), axes permuted by ``axes``, as a
+        contiguous array of ``shape``; cached while ``w`` is the same array."""
+        if self._cache_of is not w:
+            self._cache, self._cache_of = {}, w
+        if axes not in self._cache:
+            o, cg, kh, kw = w.shape
+            xp = get_array_module(w)
+            self._cache[axes] = xp.ascontiguousarray(
+                w.reshape(self.groups, o // self.groups, cg, kh, kw).transpose(axes)
+            ).reshape(shape)
+        return self._cache[axes]
+
+    def _w_matrix(self, w, last):
+        """W as (G, O/G, C/G*kh*kw), its columns in the order of the window
+        matrix's rows: (C/G, kh, kw), a view, or ``last`` (kh, kw, C/G)."""
+        o, g = w.shape[0], self.groups
+        if not last:
+            return w.reshape(g, o // g, -1)
+        return self._w_copy(w, (0, 1, 3, 4, 2), (g, o // g, -1))
+
+    def _w_col2im(self, w):
+        """W^T as (G, kh*kw*C/G, O/G), the kernel offset outermost, so the slab
+        each offset sends back to x is contiguous (the layout ``col2im`` reads)."""
+        o, g = w.shape[0], self.groups
+        return self._w_copy(w, (0, 3, 4, 2, 1), (g, -1, o // g))
+
+    def _layout(self, x, w, size):
+        """(batch slices, channels last?) for input x and output ``size``."""
+        _, cg, kh, kw = w.shape
+        per_image = cg * self.groups * kh * kw * size[0] * size[1] * x.dtype.itemsize
+        step = max(1, COLS_BYTES // max(per_image, 1))
+        chunks = [slice(i, i + step) for i in range(0, x.shape[0], step)]
+        return chunks, channels_last(cg, (kh, kw), self.stride, self.pad, size)
+
+    def _cols(self, x, w, size, last):
+        return window_matrix(x, w.shape[2:], self.stride, self.pad, self.groups, size, last)
+
+    def _dy(self, dzdy):
+        """dz/dy as the (G, O/G, N*Ho*Wo) matrix the products need."""
+        o, g = dzdy.shape[1], self.groups
+        return dzdy.transpose(1, 0, 2, 3).reshape(g, o // g, -1)
+
+    def forward(self, x, w, size):
+        """y (N, O, Ho, Wo) without the bias, a fresh contiguous array."""
+        xp = get_array_module(x)
+        chunks, last = self._layout(x, w, size)
+        y = [xp.matmul(self._w_matrix(w, last), self._cols(x[s], w, size, last))
+             .reshape(w.shape[0], -1, *size).transpose(1, 0, 2, 3) for s in chunks]
+        return xp.ascontiguousarray(y[0]) if len(y) == 1 else xp.concatenate(y)
+
+    def weight_grad(self, x, w, dzdy):
+        xp = get_array_module(dzdy)
+        chunks, last = self._layout(x, w, dzdy.shape[2:])
+        o, cg, kh, kw = w.shape
+        dw = sum(xp.matmul(self._dy(dzdy[s]), self._cols(x[s], w, dzdy.shape[2:], last)
+                           .transpose(0, 2, 1)) for s in chunks)
+        if last:  # columns (kh, kw, C/G) back to (C/G, kh, kw)
+            dw = dw.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2)
+        return dw.reshape(o, cg, kh, kw)
+
+    def backward(self, x, w, dzdy):
+        xp = get_array_module(dzdy)
+        chunks, last = self._layout(x, w, dzdy.shape[2:])
+        dx = [self._backward(x[s], w, dzdy[s], last) for s in chunks]
+        return dx[0] if len(dx) == 1 else xp.concatenate(dx)
+
+    def _backward(self, x, w, dzdy, last):
+        xp = get_array_module(dzdy)
+        n, c, h, wd = x.shape
+        o, cg, kh, kw = w.shape
+        g, (ho, wo) = self.groups, dzdy.shape[2:]
+        dy = self._dy(dzdy)
+        point = pointwise((kh, kw), self.stride, self.pad)
+        if point or (ho, wo, h, wd) == (1, 1, kh, kw) and self.pad == (0, 0, 0, 0):
+            # NOTE: 1x1 kernels and fully connected layers need no col2im:
+            # W^T dy already is dz/dx, laid out (C, kh, kw, N).
+            dcols = xp.matmul(w.reshape(g, o // g, -1).transpose(0, 2, 1), dy)
+            dzdx = dcols.reshape(c, n, h, wd) if point else \
+                dcols.reshape(c, h, wd, n).transpose(0, 3, 1, 2)
+            return xp.ascontiguousarray(dzdx.transpose(1, 0, 2, 3))
+        if last:  # dcols (G, N*Ho*Wo, kh*kw*C/G)
+            dcols = xp.matmul(dy.transpose(0, 2, 1), self._w_matrix(w, last))
+        else:  # dcols (G, kh*kw*C/G, N*Ho*Wo)
+            dcols = xp.matmul(self._w_col2im(w), dy)
+        return col2im(dcols, x.shape, (kh, kw), self.stride, self.pad, g, (ho, wo), last)

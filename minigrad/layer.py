@@ -7,7 +7,7 @@ asked). This is MatConvNet's contract, one class per op.
     y    = layer.forward(x)          # keeps what backward needs
     dzdx = layer.backward(dzdy)      # uses what forward kept
 
-Rules (CONVENTIONS.md):
+Rules (the conventions every layer module follows):
 * ``forward`` never mutates x; ``backward`` never mutates dzdy or what it
   saved, so the engine may call it again and accumulate out of place.
 * Arrays are NCHW. Parameters live in ``self.params`` (a dict of arrays);

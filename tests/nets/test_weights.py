@@ -1,4 +1,4 @@
-"""invert.weights: the HDF5 layout, its loader and every error it promises."""
+"""nets.weights: the HDF5 layout, its loader and every error it promises."""
 import numpy
 import pytest
 

@@ -52,7 +52,7 @@ from .convert.pytorch import convert_efficientnet_lite0
 from .download import Package
 from .preprocess import Preprocess
 from .shallow import dsift_net, hog_net
-from .weights import WeightsError, default_weights_dir, load_weights, weights_path
+from .weights import WeightsError, load_weights, weights_path
 
 FETCH = "`python -m invert.fetch weights`"
 CONVERT = ("`python -m invert.convert caffe|matconvnet|torchvision FILE -o "
@@ -124,7 +124,7 @@ class Network:
         return self.lambda_tv_rule(self.layers, layer)
 
     def weights_file(self, weights_dir=None):
-        return weights_path(self.name, weights_dir or default_weights_dir())
+        return weights_path(self.name, weights_dir)
 
     def has_weights(self, weights_dir=None):
         """True when no file is needed or the file exists (not yet read)."""

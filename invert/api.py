@@ -7,10 +7,12 @@
     >>> r.history["loss"]  # (iterations, restarts), also "alpha", "tv", "total"
     >>> r.error            # ||Phi(x*) - Phi0|| / ||Phi0|| per restart
     >>> r.settings         # every resolved option (JSON-ready)
+    >>> r.status           # "done", "interrupted" or "diverged" (r.nonfinite: which term)
 
 Options (defaults in ``settings.OPTIONS``; a ``preset`` from
 ``presets.PRESETS`` fills them first, explicit arguments win, ``rep``
-included: ``settings.choose``):
+included: ``settings.choose``; every value is checked before any work,
+a ValueError naming the option and its range):
 
 sigma         "auto" (rho sqrt(C H W), ``representation``), "paper" (the
               authors' 27098.1 grey levels) or a number, in input units.
@@ -64,11 +66,14 @@ class Inversion:
     iterations: int = 0
     seconds: float = 0.0
     resets: list = field(default_factory=list)
+    nonfinite: tuple = ()   # diverged: the terms that stopped being finite (``solver``)
 
     @property
     def best(self):
-        """Index of the restart with the lowest final energy."""
-        return int(numpy.nanargmin(self.final["total"]))
+        """Index of the restart with the lowest final energy (NaN counts as
+        the highest: a run diverged from the start has no finite energy)."""
+        total = numpy.asarray(self.final["total"], dtype=numpy.float64)
+        return int(numpy.argmin(numpy.where(numpy.isnan(total), numpy.inf, total)))
 
     @property
     def image(self):
@@ -115,4 +120,5 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
     return Inversion(images=images, x=backend.to_numpy(sol.x), history=sol.history,
                      final=sol.final, error=error, phi=backend.to_numpy(phi),
                      phi0=backend.to_numpy(phi0)[0], settings=s, status=sol.status,
-                     iterations=sol.iterations, seconds=seconds, resets=sol.resets)
+                     iterations=sol.iterations, seconds=seconds, resets=sol.resets,
+                     nonfinite=sol.nonfinite)

@@ -13,7 +13,10 @@ The loop records, before each update, every energy term of every restart
 (``history[term]`` has shape (iterations, N)), so the last row describes the
 x the step started from; ``final`` holds the terms at the returned x.
 It stops early, keeping the last finite x, when an energy or the gradient
-stops being finite ("diverged"), or on Ctrl-C ("interrupted").
+stops being finite ("diverged", ``nonfinite`` naming the terms: "loss",
+"alpha", "tv", "total" when only their sum overflows, or "gradient"; from
+the first iteration on, when x is the start and the history is empty), or
+on Ctrl-C ("interrupted"). The x after the last update is checked too.
 """
 from dataclasses import dataclass, field
 
@@ -49,9 +52,21 @@ class Solution:
     status: str = "done"      # "done", "interrupted" or "diverged"
     iterations: int = 0       # updates applied to x
     resets: list = field(default_factory=list)  # iterations where mu was reset
+    nonfinite: tuple = ()     # diverged: the terms that stopped being finite
 
 
-@numpy.errstate(over="ignore", invalid="ignore")  # NOTE: divergence is checked explicitly
+def nonfinite(terms, grad=None):
+    """Names of the energy terms (and "gradient") that are not finite; the
+    sum "total" only when every term is finite on its own."""
+    bad = tuple(k for k, v in terms.items() if k != "total" and not numpy.isfinite(v).all())
+    if not bad and "total" in terms and not numpy.isfinite(terms["total"]).all():
+        bad = ("total",)
+    if grad is not None and not bool(get_array_module(grad).isfinite(grad).all()):
+        bad += ("gradient",)
+    return bad
+
+
+@numpy.errstate(over="ignore", invalid="ignore", divide="ignore")  # NOTE: checked explicitly
 def momentum_descent(objective, x, schedule, momentum=0.9, callback=None, step=None,
                      project=None):
     """Minimise ``objective`` from x; see the module docstring.
@@ -68,14 +83,14 @@ def momentum_descent(objective, x, schedule, momentum=0.9, callback=None, step=N
     xp = get_array_module(x)
     mu = xp.zeros_like(x)
     records, resets, used = [], [], []
-    status, previous = "done", None
+    status, previous, bad, final = "done", None, (), None
     good, done = x, 0  # the last x with finite energies, and its updates
     try:
         for t, eta in enumerate(rates):
             terms, grad = objective.evaluate(x)
-            if not (all(numpy.isfinite(v).all() for v in terms.values())
-                    and bool(xp.isfinite(grad).all())):
-                status, bad = "diverged", terms
+            bad = nonfinite(terms, grad)
+            if bad:
+                status, final = "diverged", terms
                 break
             records.append(terms)
             good, done = x, t
@@ -89,13 +104,21 @@ def momentum_descent(objective, x, schedule, momentum=0.9, callback=None, step=N
             if callback is not None:
                 callback(t + 1, len(rates), terms)
         else:
-            good, done = x, len(rates)
+            terms = objective.energies(x)
+            bad = nonfinite(terms)
+            if bad:  # NOTE: the last update blew up
+                status = "diverged"
+            else:
+                good, done, final = x, len(rates), terms
     except KeyboardInterrupt:
         status = "interrupted"
         good, done = x, len(used)
-    final = objective.energies(good) if status != "diverged" else \
-        records[-1] if records else bad  # NOTE: not finite from the start
-    history = {k: numpy.array([r[k] for r in records]).reshape(len(records), -1)
+    if status == "interrupted":
+        final = objective.energies(good)
+    elif status == "diverged" and records:
+        final = records[-1]  # NOTE: else the start's own (non-finite) energies
+    n = x.shape[0]
+    history = {k: numpy.array([r[k] for r in records]).reshape(len(records), n)
                for k in (records[0] if records else final)}
     return Solution(x=good, history=history, final=final, status=status,
-                    iterations=done, resets=resets)
+                    iterations=done, resets=resets, nonfinite=bad if status == "diverged" else ())

@@ -33,6 +33,11 @@ NETWORKS = tuple(TABLE3_LAYERS)
 EARLY_POOL = {"caffenet": "norm1", "squeezenet1_1": "pool1", "vgg19": "pool1",
               "efficientnet_lite0": "block2_add"}
 LAMBDAS = (0.5, 5.0, 50.0)
+# Fig. 9 needs a field of 5 x 5 neurons: the Table 3 layers whose code at
+# 227 x 227 has one (the paper's figure ends at conv5; the fully connected
+# layers and the global pools have 1 x 1 codes)
+ONE_BY_ONE = {"caffenet": ("fc6", "relu6", "fc7", "relu7", "fc8"), "squeezenet1_1": ("pool10",),
+              "vgg19": (), "efficientnet_lite0": ("pool", "fc")}
 
 # Paper Table 3 (CNN-A): layer -> {lambda_tv: (mean, std)}; lambda 5 only
 # where the printed row is unambiguous (it has 21 values for 20 layers)
@@ -102,6 +107,10 @@ def _table3(network):
     return TABLE3_LAYERS[network]
 
 
+def _spatial(network):
+    return [layer for layer in TABLE3_LAYERS[network] if layer not in ONE_BY_ONE[network]]
+
+
 EXPERIMENTS = [
     _deep("table3", "Table 3: inversion error per layer, three lambda_tv",
           layer_runs(_table3, lambdas=LAMBDAS, paper=True), figure="pivot"),
@@ -119,7 +128,7 @@ EXPERIMENTS = [
     # NOTE: lambda_tv 50 at every layer, as the authors' cnn_neigh runs
     # (lambdaTV = 100): it switches off what the window's neurons do not see
     _deep("fig9", "Fig. 9: reconstruction from the central 5x5 neurons",
-          layer_runs(_table3, window=5, schedule="window", lambda_tv=50.0), limit=1,
+          layer_runs(_spatial, window=5, schedule="window", lambda_tv=50.0), limit=1,
           figure="window"),
     _deep("fig10", "Fig. 10: reconstruction from either half of the channels", _fig10,
           limit=2),

@@ -25,7 +25,7 @@ from PIL import Image
 from .. import metrics, representation
 from ..api import invert
 from ..images import list_images, load_image, montage, save_npz, save_png, save_text, stretch
-from ..settings import choose, resolve
+from ..settings import choose, number, resolve
 from . import deep, figures, shallow
 
 EXPERIMENTS = {e.name: e for e in shallow.EXPERIMENTS + deep.EXPERIMENTS}
@@ -56,6 +56,9 @@ def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
     exp = EXPERIMENTS[name]
+    for key, value in (("limit", limit), ("size", size)):
+        if value is not None:
+            number(key, value, 1, integer=True)
     exp_runs = exp.runs_for(overrides.get("rep"))
     paths = list_images(images_dir)[:limit or exp.limit]
     size = size or exp.size

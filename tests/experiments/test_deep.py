@@ -62,6 +62,22 @@ def test_every_run_resolves_with_the_real_weights(network):
     for exp in deep.EXPERIMENTS:
         for spec in exp.runs_for(network).values():
             assert spec.options["layer"] in rep.net
+    fig9_layers_have_5x5_neurons(rep, network)
+
+
+def fig9_layers_have_5x5_neurons(rep, network):
+    """Fig. 9 runs every Table 3 layer whose code at 227 x 227 holds 5 x 5
+    neurons, and no other (its window must fit the code)."""
+    fig9 = [spec.options["layer"] for spec in EXPERIMENTS["fig9"].runs_for(network).values()]
+    fits = [layer for layer in deep.TABLE3_LAYERS[network]
+            if min(rep.at(layer).code_shape(227, 227)[1:]) >= 5]
+    assert fig9 == fits and set(deep.ONE_BY_ONE[network]).isdisjoint(fits)
+
+
+def test_fig9_layers_of_caffenet_have_5x5_neurons():
+    net = cnn.caffenet(cnn.random_weights(CAFFENET_SMALL, numpy.random.default_rng(0)))
+    fig9_layers_have_5x5_neurons(representation.Representation(
+        "c", net, Preprocess((0.0, 0.0, 0.0))), "caffenet")
 
 
 def test_paper_lambda_choice_and_numbers():

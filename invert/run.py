@@ -30,7 +30,7 @@ from . import presets, representation
 from .api import invert
 from .experiments import EXPERIMENTS, Interrupted, run_experiment
 from .images import DEFAULT_IMAGE, load_image, save_json, save_png
-from .settings import choose, resolve
+from .settings import PARAMS, SOLVERS, choose, resolve
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 3, 130
 
@@ -63,6 +63,13 @@ def parser():
     a("--beta", metavar="B", type=float, help="exponent of the V^beta prior (default 2; 1 = TV)")
     a("--iters", metavar="N", type=int, help="total iterations (rescales the schedule)")
     a("--schedule", metavar="NAME", help=f"learning-rate schedule: {', '.join(presets.SCHEDULES)}")
+    a("--solver", choices=SOLVERS, help="momentum (the paper's, default), adam or lbfgs")
+    a("--jitter", metavar="J", type=int, help="shift the network's input by up to J pixels, "
+      "a new random shift each iteration (default 0)")
+    a("--param", choices=PARAMS, help="what the solver moves: pixels (default), colour "
+      "(decorrelated colours) or fourier (colour, and a 1/f-scaled spectrum)")
+    a("--bound", metavar="B", type=float, help="bound each pixel's colour norm by B grey "
+      "levels (default: none)")
     a("--restarts", metavar="N", type=int, help="random restarts, run as one batch (default 1)")
     a("--seed", metavar="N", type=int, help="seed of the initial noise (default 0)")
     a("--window", metavar="N", type=int, help="restrict the loss to the central N x N neurons")
@@ -84,7 +91,7 @@ def _number_or_word(v):
 def options_from(args):
     """The explicit options of the command line (no preset applied)."""
     names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
-             "restarts", "seed", "window", "group")
+             "restarts", "seed", "window", "group", "solver", "jitter", "param", "bound")
     opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     for k in ("sigma", "lambda_alpha", "lambda_tv"):
         if k in opts:

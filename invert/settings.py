@@ -13,7 +13,8 @@ one path the API, the command line and the experiments all take.
 
 Options (module ``api`` describes each): sigma, lambda_alpha, lambda_tv,
 alpha, beta, B, a, schedule, iters, momentum, restarts, seed, window, group,
-loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box.
+loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box, solver,
+memory, jitter, param, bound.
 """
 from . import presets
 from .objective import heuristic_lambdas
@@ -22,7 +23,10 @@ from .representation import PAPER_SIGMA
 OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, beta=2.0,
                B=128.0, a=0.01, schedule=None, iters=None, momentum=0.9, restarts=1,
                seed=0, window=None, group=None, loss_weight=1.0, subtract_mean=True,
-               tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False)
+               tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False,
+               solver="momentum", memory=10, jitter=0, param="pixels", bound=None)
+SOLVERS = ("momentum", "adam", "lbfgs")
+PARAMS = ("pixels", "colour", "fourier")
 PAPER_LAMBDA_ALPHA = 2.16e8  # the paper's §4
 DEFAULT_REP = "hog"
 
@@ -70,6 +74,19 @@ def resolve(rep, shape, options):
     for key in ("lambda_alpha", "lambda_tv"):
         if not s[key] >= 0:
             raise ValueError(f"{key} must be non-negative, got {s[key]}")
+    if s["solver"] not in SOLVERS or s["param"] not in PARAMS:
+        raise ValueError(f"solver must be one of {', '.join(SOLVERS)} and param one of "
+                         f"{', '.join(PARAMS)}; got {s['solver']!r}, {s['param']!r}")
+    if not (int(s["jitter"]) == s["jitter"] and s["jitter"] >= 0):
+        raise ValueError(f"jitter must be a whole number of pixels >= 0, got {s['jitter']}")
+    if s["jitter"] and s["solver"] == "lbfgs":
+        raise ValueError("L-BFGS needs the same objective at every step: use jitter with "
+                         "--solver momentum or adam")
+    if s["bound"] is not None and not s["bound"] > 0:
+        raise ValueError(f"bound must be positive (grey levels), got {s['bound']}")
+    if s["solver"] != "momentum":
+        s["adaptive"] = None  # NOTE: momentum's step cap; Adam and L-BFGS bound their steps
+    s["jitter"] = int(s["jitter"])
     s["schedule"] = presets.schedule(s["schedule"] or rep.defaults.get("schedule", "generic"),
                                      s["iters"])
     s["iters"] = sum(n for _, n in s["schedule"])

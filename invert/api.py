@@ -99,11 +99,14 @@ def make_solver(rep, s, dtype=None):
     return LBFGS(s["iters"], s["memory"]), project
 
 
-def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None, **options):
+def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None, init=None,
+           **options):
     """Reconstruct ``image`` (a path or an (H, W[, 3]) array in [0, 1]) from
     its code under representation ``rep`` (a name of ``nets.registry`` or a
     ``Representation``; default: the preset's, else "hog") cut at ``layer``.
-    See the module docstring."""
+    ``init``: start from this x (N, C, H, W) (e.g. ``Inversion.x`` of an
+    earlier run, with the same sigma) instead of random noise. See the module
+    docstring."""
     rep, layer, options = choose(rep, layer, preset, **options)
     if isinstance(rep, str):
         rep = representation.get(rep, layer)
@@ -127,6 +130,11 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
     rng = numpy.random.default_rng(s["seed"]) if rng is None else rng
     n = s["restarts"]
     x = random_init(rng, (n, rep.channels, h, w), dtype)
+    if init is not None:
+        if tuple(numpy.shape(init)) != tuple(x.shape):
+            raise ValueError(f"init has shape {tuple(numpy.shape(init))}, expected "
+                             f"{tuple(x.shape)} (restarts, channels, height, width)")
+        x = backend.asarray(init, dtype)
     start = time.perf_counter()
     solver, project = make_solver(rep, s, dtype)
     before = (lambda t: objective.draw(rng, n)) if s["jitter"] else None

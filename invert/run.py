@@ -25,11 +25,13 @@ from pathlib import Path
 
 from minigrad import backend
 from nets import registry
+from nets.preprocess import to_gray
 
 from . import presets, representation
 from .api import invert
 from .experiments import EXPERIMENTS, Interrupted, run_experiment
 from .images import DEFAULT_IMAGE, load_image, save_json, save_png
+from .judge import Judge, pick
 from .settings import PARAMS, SOLVERS, choose, resolve
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 3, 130
@@ -75,6 +77,9 @@ def parser():
     a("--window", metavar="N", type=int, help="restrict the loss to the central N x N neurons")
     a("--group", choices=("first", "second"), help="restrict the loss to half the channels")
     a("--gray", action="store_true", help="invert the grayscale image (always for HOG/DSIFT)")
+    a("--judge", metavar="NAME", help="the ImageNet network that classifies originals and "
+      "reconstructions (cross-network agreement; default: a network other than the one "
+      "inverted, when its weights are present; none: no judge)")
     a("--device", choices=backend.DEVICES, help="cpu (NumPy) or gpu (CuPy); default: "
       "$MINIGRAD_DEVICE, else cpu")
     a("--quiet", action="store_true", help="no progress bar")
@@ -160,9 +165,10 @@ def main_job(args):
         rep.code_shape(*image.shape[:2])
         resolve(rep, (rep.channels, *image.shape[:2]), opts)
         jobs.append((rep, opts, f"{name}-{layer}" if layer else name))
+    judges = {rep.name: pick(rep.name, args.judge) for rep, _, _ in jobs}
     out = prepare_out(args.out or "runs/default")
     save_png(out / "original.png", image)
-    results, status = dict(image=str(path), jobs=[]), 0
+    results, status, loaded = dict(image=str(path), jobs=[]), 0, {}
     for rep, opts, tag in jobs:
         progress = None if args.quiet else Progress(tag)
         res = invert(image, rep, progress=progress, **opts)
@@ -172,9 +178,15 @@ def main_job(args):
             for k, im in enumerate(res.images):
                 files.append(f"{tag}-r{k}.png")
                 save_png(out / files[-1], im)
+        judge = judges[rep.name]
+        if judge and judge not in loaded:
+            loaded[judge] = Judge(judge)
+        seen = image if rep.channels == 3 else to_gray(image)  # NOTE: what rep inverted
         results["jobs"].append(dict(
             name=tag, status=res.status, iterations=res.iterations, seconds=res.seconds,
-            best=res.best, error=res.error.tolist(), files=files, settings=res.settings,
+            best=res.best, error=res.error.tolist(), image_error=res.image_error.tolist(),
+            agreement=loaded[judge].agreement(seen, res.images) if judge else None,
+            files=files, settings=res.settings,
             final={k: v.tolist() for k, v in res.final.items()},
             history={k: v.tolist() for k, v in res.history.items()}))
         save_json(out / "results.json", results)
@@ -205,7 +217,7 @@ def experiment(args):
     rows = run_experiment(args.experiment, args.images, out, args.limit,
                           args.runs.split(",") if args.runs else None, args.size,
                           progress=None if args.quiet else Progress(args.experiment),
-                          **overrides)
+                          judge=args.judge, **overrides)
     for r in rows:
         print(f"{r['run']}: {r['error_mean']:.2f} +- {r['error_std']:.1f} % "
               f"({r['images']} images)")

@@ -33,6 +33,7 @@ NETWORKS = tuple(TABLE3_LAYERS)
 EARLY_POOL = {"caffenet": "norm1", "squeezenet1_1": "pool1", "vgg19": "pool1",
               "efficientnet_lite0": "block2_add"}
 LAMBDAS = (0.5, 5.0, 50.0)
+RECOGNISE_PRESET = "cnn"
 
 # Paper Table 3 (CNN-A): layer -> {lambda_tv: (mean, std)}; lambda 5 only
 # where the printed row is unambiguous (it has 21 values for 20 layers)
@@ -93,6 +94,11 @@ def _fig2(network):
             for b, lt in ((1.0, 50.0 / 27090.0), (2.0, 50.0))}
 
 
+def _recognise(network):
+    layer = registry.get(network).last_layer
+    return {layer: Run(RECOGNISE_PRESET, dict(layer=layer))}
+
+
 def _deep(name, title, runs, **more):
     return Experiment(name, title, runs, network="squeezenet1_1", networks=NETWORKS,
                       colour=True, size=227, **more)
@@ -124,4 +130,8 @@ EXPERIMENTS = [
     _deep("fig10", "Fig. 10: reconstruction from either half of the channels", _fig10,
           limit=2),
     _deep("fig2", "Fig. 2: V^beta with beta = 1 (spikes) and beta = 2", _fig2, limit=1),
+    # not in the paper: is the reconstruction from the class scores still that class
+    # for another network? (the judge: invert.judge)
+    _deep("recognise", "Reconstructions from the last layer, classified by another network",
+          _recognise, figure="recognise"),
 ]

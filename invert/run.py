@@ -32,13 +32,15 @@ from pathlib import Path
 
 from minigrad import backend
 from nets import registry
+from nets.preprocess import to_gray
 
 from . import presets, representation
 from .api import invert
 from .experiments import EXPERIMENTS, Interrupted, run_experiment
 from .images import (DEFAULT_IMAGE, EXTENSIONS, ImageNote, load_image, save_image, save_json,
                      save_png)
-from .settings import choose, resolve
+from .judge import Judge, pick
+from .settings import PARAMS, SOLVERS, choose, resolve
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 3, 130
 
@@ -73,11 +75,21 @@ def parser():
     a("--beta", metavar="B", type=float, help="exponent of the V^beta prior (default 2; 1 = TV)")
     a("--iters", metavar="N", type=int, help="total iterations (rescales the schedule)")
     a("--schedule", metavar="NAME", help=f"learning-rate schedule: {', '.join(presets.SCHEDULES)}")
+    a("--solver", choices=SOLVERS, help="momentum (the paper's, default), adam or lbfgs")
+    a("--jitter", metavar="J", type=int, help="shift the network's input by up to J pixels, "
+      "a new random shift each iteration (default 0)")
+    a("--param", choices=PARAMS, help="what the solver moves: pixels (default), colour "
+      "(decorrelated colours) or fourier (colour, and a 1/f-scaled spectrum)")
+    a("--bound", metavar="B", type=float, help="bound each pixel's colour norm by B grey "
+      "levels (default: none)")
     a("--restarts", metavar="N", type=int, help="random restarts, run as one batch (default 1)")
     a("--seed", metavar="N", type=int, help="seed of the initial noise (default 0)")
     a("--window", metavar="N", type=int, help="restrict the loss to the central N x N neurons")
     a("--group", choices=("first", "second"), help="restrict the loss to half the channels")
     a("--gray", action="store_true", help="invert the grayscale image (always for HOG/DSIFT)")
+    a("--judge", metavar="NAME", help="the ImageNet network that classifies originals and "
+      "reconstructions (cross-network agreement; default: a network other than the one "
+      "inverted, when its weights are present; none: no judge)")
     a("--device", choices=backend.DEVICES, help="cpu (NumPy) or gpu (CuPy); default: "
       "$MINIGRAD_DEVICE, else cpu")
     a("--quiet", action="store_true", help="no progress bar")
@@ -94,7 +106,7 @@ def _number_or_word(v):
 def options_from(args):
     """The explicit options of the command line (no preset applied)."""
     names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
-             "restarts", "seed", "window", "group")
+             "restarts", "seed", "window", "group", "solver", "jitter", "param", "bound")
     opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     for k in ("sigma", "lambda_alpha", "lambda_tv"):
         if k in opts:
@@ -203,19 +215,21 @@ def main_job(args):
         rep.code_shape(*image.shape[:2])
         resolve(rep, (rep.channels, *image.shape[:2]), opts)
         jobs.append((rep, opts, f"{name}-{layer}" if layer else name))
+    judges = {rep.name: pick(rep.name, args.judge) for rep, _, _ in jobs}
     picture = Path(args.out) if is_picture(args.out) else None
     with output_folder(picture.parent if picture else args.out or "runs/default",
                        scratch=() if picture else ("original.png",)) as out:
         if picture is None:
             save_png(out / "original.png", image)
-        return run_jobs(jobs, image, out, picture, dict(image=str(path), jobs=[]), args.quiet)
+        return run_jobs(jobs, judges, image, out, picture, dict(image=str(path), jobs=[]),
+                        args.quiet)
 
 
-def run_jobs(jobs, image, out, picture, results, quiet=False):
+def run_jobs(jobs, judges, image, out, picture, results, quiet=False):
     """Invert ``image`` for each job, writing as each finishes (module
     docstring); ``results`` collects the JSON report. Returns the exit status."""
     report = picture.with_suffix(".json") if picture else out / "results.json"
-    where, status = picture or out, 0
+    where, status, loaded = picture or out, 0, {}
     for rep, opts, tag in jobs:
         res = invert(image, rep, progress=None if quiet else Progress(tag), **opts)
         files = [picture.name] if picture else [f"{tag}.png"]
@@ -224,9 +238,15 @@ def run_jobs(jobs, image, out, picture, results, quiet=False):
             for k, im in enumerate(res.images):
                 files.append(f"{tag}-r{k}.png")
                 save_png(out / files[-1], im)
+        judge = judges[rep.name]
+        if judge and judge not in loaded:
+            loaded[judge] = Judge(judge)
+        seen = image if rep.channels == 3 else to_gray(image)  # NOTE: what rep inverted
         results["jobs"].append(dict(
             name=tag, status=res.status, iterations=res.iterations, seconds=res.seconds,
-            best=res.best, error=res.error.tolist(), files=files, settings=res.settings,
+            best=res.best, error=res.error.tolist(), image_error=res.image_error.tolist(),
+            agreement=loaded[judge].agreement(seen, res.images) if judge else None,
+            files=files, settings=res.settings,
             final={k: v.tolist() for k, v in res.final.items()},
             history={k: v.tolist() for k, v in res.history.items()},
             **({"nonfinite": list(res.nonfinite)} if res.nonfinite else {})))
@@ -273,7 +293,7 @@ def experiment(args):
         rows = run_experiment(args.experiment, args.images, out, args.limit,
                               args.runs.split(",") if args.runs else None, args.size,
                               progress=None if args.quiet else Progress(args.experiment),
-                              **overrides)
+                              judge=args.judge, **overrides)
     for r in rows:
         print(f"{r['run']}: {r['error_mean']:.2f} +- {r['error_std']:.1f} % "
               f"({r['images']} images)")

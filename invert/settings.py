@@ -13,7 +13,8 @@ one path the API, the command line and the experiments all take.
 
 Options (module ``api`` describes each): sigma, lambda_alpha, lambda_tv,
 alpha, beta, B, a, schedule, iters, momentum, restarts, seed, window, group,
-loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box.
+loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box, solver,
+memory, jitter, param, bound.
 
 Every number is checked before any work (``check``, from ``choose`` for
 what was asked and from ``resolve`` for what is filled in): finite, in its
@@ -35,7 +36,10 @@ from .representation import PAPER_SIGMA
 OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, beta=2.0,
                B=128.0, a=0.01, schedule=None, iters=None, momentum=0.9, restarts=1,
                seed=0, window=None, group=None, loss_weight=1.0, subtract_mean=True,
-               tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False)
+               tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False,
+               solver="momentum", memory=10, jitter=0, param="pixels", bound=None)
+SOLVERS = ("momentum", "adam", "lbfgs")
+PARAMS = ("pixels", "colour", "fourier")
 PAPER_LAMBDA_ALPHA = 2.16e8  # the paper's §4
 DEFAULT_REP = "hog"
 # option -> (lowest, highest, words that stand for a value, integer?); a
@@ -48,8 +52,10 @@ RANGES = dict(sigma=([0], None, ("auto", "paper"), False),
               momentum=(0, [1], (), False), loss_weight=(0, None, (), False),
               tv_floor=([0], None, (), False), adaptive=([0], None, (None,), False),
               restarts=(1, None, (), True), seed=(0, None, (), True),
-              iters=(1, None, (), True))
-DTYPES = ("float32", "float64")
+              iters=(1, None, (), True), memory=(1, None, (), True),
+              jitter=(0, None, (), True), bound=([0], None, (None,), False))
+# option -> the names it may take
+CHOICES = dict(dtype=("float32", "float64"), solver=SOLVERS, param=PARAMS)
 
 
 def _range_text(lo, hi, integer):
@@ -103,9 +109,9 @@ def check(options):
             lo, hi, words, integer = RANGES[key]
             if not (isinstance(value, str) and value in words):
                 options[key] = number(key, value, lo, hi, integer, words)
-    if options.get("dtype") is not None and str(options["dtype"]) not in DTYPES:
-        raise ValueError(f"dtype must be {' or '.join(map(repr, DTYPES))}, "
-                         f"got {options['dtype']!r}")
+    for key, names in CHOICES.items():
+        if options.get(key) is not None and str(options[key]) not in names:
+            raise ValueError(f"{key} must be one of {', '.join(names)}, got {options[key]!r}")
     window = options.get("window")
     if window is not None and numpy.ndim(window) == 0:
         options["window"] = number("window", window, 1, None, True)
@@ -190,6 +196,11 @@ def resolve(rep, shape, options):
     for key in ("lambda_alpha", "lambda_tv"):  # NOTE: the heuristics can overflow
         number(key, s[key], 0, why=f"its heuristic with sigma {s['sigma']:.4g}, alpha "
                f"{s['alpha']:g}, beta {s['beta']:g}, B {s['B']:g}, a {s['a']:g}")
+    if s["jitter"] and s["solver"] == "lbfgs":
+        raise ValueError("L-BFGS needs the same objective at every step: use jitter with "
+                         "--solver momentum or adam")
+    if s["solver"] != "momentum":
+        s["adaptive"] = None  # NOTE: momentum's step cap; Adam and L-BFGS bound their steps
     spec = s["schedule"] or rep.defaults.get("schedule", "generic")
     if s["iters"] is not None:
         segments = len(presets.schedule(spec))

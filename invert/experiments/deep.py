@@ -33,6 +33,7 @@ NETWORKS = tuple(TABLE3_LAYERS)
 EARLY_POOL = {"caffenet": "norm1", "squeezenet1_1": "pool1", "vgg19": "pool1",
               "efficientnet_lite0": "block2_add"}
 LAMBDAS = (0.5, 5.0, 50.0)
+RECOGNISE_PRESET = "cnn"
 # Fig. 9 needs a field of 5 x 5 neurons: the Table 3 layers whose code at
 # 227 x 227 has one (the paper's figure ends at conv5; the fully connected
 # layers and the global pools have 1 x 1 codes)
@@ -98,6 +99,11 @@ def _fig2(network):
             for b, lt in ((1.0, 50.0 / 27090.0), (2.0, 50.0))}
 
 
+def _recognise(network):
+    layer = registry.get(network).last_layer
+    return {layer: Run(RECOGNISE_PRESET, dict(layer=layer))}
+
+
 def _deep(name, title, runs, **more):
     return Experiment(name, title, runs, network="squeezenet1_1", networks=NETWORKS,
                       colour=True, size=227, **more)
@@ -133,4 +139,8 @@ EXPERIMENTS = [
     _deep("fig10", "Fig. 10: reconstruction from either half of the channels", _fig10,
           limit=2),
     _deep("fig2", "Fig. 2: V^beta with beta = 1 (spikes) and beta = 2", _fig2, limit=1),
+    # not in the paper: is the reconstruction from the class scores still that class
+    # for another network? (the judge: invert.judge)
+    _deep("recognise", "Reconstructions from the last layer, classified by another network",
+          _recognise, figure="recognise"),
 ]

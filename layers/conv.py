@@ -146,11 +146,11 @@ class Conv2d(Layer):
         _, o, ho, wo = self.out_shape(x.shape)
         w = self.params["w"]
         if self.fast:
-            y = self.fast.forward(x, w, (ho, wo))
+            y = self.fast.forward(x, w, (ho, wo), self.params.get("b"))
         else:
             y = conv2d_forward(x, w, self.stride, self.pad, self.groups)
-        if "b" in self.params:
-            y += self.params["b"].reshape(1, o, 1, 1)  # NOTE: y is a fresh array
+            if "b" in self.params:
+                y += self.params["b"].reshape(1, o, 1, 1)  # NOTE: y is a fresh array
         self._x = x
         return y
 

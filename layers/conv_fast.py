@@ -32,10 +32,14 @@ backward 0.87x.
 """
 from minigrad.backend import get_array_module
 
+from . import winograd
 from .windows import crop_padding, pad_nchw, pad_to_nhwc, window_view, window_view_nhwc
 
 CHANNEL_RUNS = 4  # channels last where C/G >= CHANNEL_RUNS * Wo
 COLS_BYTES = 32 * 2**20  # largest window matrix built at once; bigger batches go in chunks
+WINOGRAD_CHANNELS = 128  # Winograd F(2x2, 3x3) where both C and O reach this
+WINOGRAD_BYTES = 2 * 2**20  # transformed tiles processed at once (a band of rows) ...
+WINOGRAD_TILES = 192  # ... but at least this many tiles per matrix product
 
 
 def pointwise(kernel, stride, pad):
@@ -50,6 +54,17 @@ def channels_last(group_channels, kernel, stride, pad, size):
     the whole input)."""
     return (not pointwise(kernel, stride, pad) and size[0] * size[1] > 1
             and group_channels >= CHANNEL_RUNS * size[1])
+
+
+def uses_winograd(shape, stride, pad, groups):
+    """Should a kernel of ``shape`` (O, C/G, kh, kw) run through
+    ``layers.winograd``? 3x3 at stride 1, one group, padding at most 2 (so
+    that the backward is a correlation too) and at least WINOGRAD_CHANNELS
+    input and output channels (below that the transforms, additions over
+    arrays 4x the input, cost more than the products they save)."""
+    o, c, kh, kw = shape
+    return ((kh, kw) == (3, 3) and tuple(stride) == (1, 1) and groups == 1
+            and max(pad) <= 2 and min(o, c) >= WINOGRAD_CHANNELS)
 
 
 def window_matrix(x, kernel, stride, pad, groups, size, last):
@@ -116,18 +131,21 @@ class FastConv:
         self.stride, self.pad, self.groups = stride, pad, groups
         self._cache, self._cache_of = {}, None
 
+    def _cached(self, w, key, make):
+        """``make(w)``, cached while ``w`` is the same array."""
+        if self._cache_of is not w:
+            self._cache, self._cache_of = {}, w
+        if key not in self._cache:
+            self._cache[key] = make(w)
+        return self._cache[key]
+
     def _w_copy(self, w, axes, shape):
         """w seen as (G, O/G, C/G, kh, kw), axes permuted by ``axes``, as a
         contiguous array of ``shape``; cached while ``w`` is the same array."""
-        if self._cache_of is not w:
-            self._cache, self._cache_of = {}, w
-        if axes not in self._cache:
-            o, cg, kh, kw = w.shape
-            xp = get_array_module(w)
-            self._cache[axes] = xp.ascontiguousarray(
-                w.reshape(self.groups, o // self.groups, cg, kh, kw).transpose(axes)
-            ).reshape(shape)
-        return self._cache[axes]
+        o, cg, kh, kw = w.shape
+        xp = get_array_module(w)
+        return self._cached(w, axes, lambda w: xp.ascontiguousarray(
+            w.reshape(self.groups, o // self.groups, cg, kh, kw).transpose(axes)).reshape(shape))
 
     def _w_matrix(self, w, last):
         """W as (G, O/G, C/G*kh*kw), its columns in the order of the window
@@ -159,13 +177,19 @@ class FastConv:
         o, g = dzdy.shape[1], self.groups
         return dzdy.transpose(1, 0, 2, 3).reshape(g, o // g, -1)
 
-    def forward(self, x, w, size):
-        """y (N, O, Ho, Wo) without the bias, a fresh contiguous array."""
+    def forward(self, x, w, size, b=None):
+        """y (N, O, Ho, Wo) plus the bias ``b`` if given, a fresh contiguous array."""
         xp = get_array_module(x)
+        if uses_winograd(w.shape, self.stride, self.pad, self.groups):
+            u = self._cached(w, "winograd", winograd.kernel_transform)
+            return winograd.correlate(x, u, self.pad, size, b, WINOGRAD_BYTES, WINOGRAD_TILES)
         chunks, last = self._layout(x, w, size)
         y = [xp.matmul(self._w_matrix(w, last), self._cols(x[s], w, size, last))
              .reshape(w.shape[0], -1, *size).transpose(1, 0, 2, 3) for s in chunks]
-        return xp.ascontiguousarray(y[0]) if len(y) == 1 else xp.concatenate(y)
+        y = xp.ascontiguousarray(y[0]) if len(y) == 1 else xp.concatenate(y)
+        if b is not None:
+            y += b.reshape(1, -1, 1, 1)
+        return y
 
     def weight_grad(self, x, w, dzdy):
         xp = get_array_module(dzdy)
@@ -179,6 +203,11 @@ class FastConv:
 
     def backward(self, x, w, dzdy):
         xp = get_array_module(dzdy)
+        if uses_winograd(w.shape, self.stride, self.pad, self.groups):
+            u = self._cached(w, "winograd-flipped",
+                             lambda w: winograd.kernel_transform(winograd.flipped(w)))
+            return winograd.correlate(dzdy, u, winograd.backward_pad(self.pad), x.shape[2:],
+                                      None, WINOGRAD_BYTES, WINOGRAD_TILES)
         chunks, last = self._layout(x, w, dzdy.shape[2:])
         dx = [self._backward(x[s], w, dzdy[s], last) for s in chunks]
         return dx[0] if len(dx) == 1 else xp.concatenate(dx)

@@ -19,6 +19,15 @@ Average pooling
 
 Both loop over the kh*kw kernel offsets, each a whole-array strided
 operation: no loop over pixels, channels or images.
+
+2x2 max pooling at stride 2 without padding (VGG's) has disjoint windows
+and its own path (``_max2x2``): in each window row r the right pixel wins
+if it is larger (w_r), then the lower row wins if its maximum is larger
+(``lower``): the same first-maximum rule, kept as three boolean maps
+instead of an offset index. Its backward writes every pixel once,
+    dz/dx[2v + 1, 2u + j] = dz/dy lower [j = w_1],  dz/dx[2v, 2u + j] = the rest,
+with the split d (1 - m) computed as d - d m (exact for m in {0, 1}), and
+zeros only in a last odd row or column that no window reads.
 """
 from minigrad import backend
 from minigrad.layer import Layer
@@ -69,10 +78,16 @@ class _Pool(Layer):
 
 
 class MaxPool2d(_Pool):
+    def _max2x2(self):
+        return (self.kernel == (2, 2) and self.stride == (2, 2)
+                and self.pad == (0, 0, 0, 0) and not self.ceil)
+
     def forward(self, x):
         n, c, ho, wo = self.out_shape(x.shape)
         xp = backend.get_array_module(x)
         size = (ho, wo)
+        if self._max2x2():
+            return self._forward2x2(x, size)
         extra = self._extra(x.shape, size)
         xpad = pad_nchw(x, self.pad, -xp.inf, extra)
         offsets = self._offsets()
@@ -87,7 +102,33 @@ class MaxPool2d(_Pool):
         self._arg, self._shapes = arg, (x.shape, xpad.shape, extra)
         return y
 
+    def _forward2x2(self, x, size):
+        xp = backend.get_array_module(x)
+        (ho, wo), maxima, self._right = size, [], []
+        for r in range(2):
+            left, right = (x[..., r:2 * ho:2, j:2 * wo:2] for j in (0, 1))
+            maxima.append(xp.maximum(left, right))
+            self._right.append(xp.greater(right, left))  # strict: ties stay left
+        self._lower = xp.greater(maxima[1], maxima[0])   # strict: ties stay up
+        self._in_shape = x.shape
+        return xp.maximum(maxima[0], maxima[1])
+
+    def _backward2x2(self, dzdy):
+        xp = backend.get_array_module(dzdy)
+        n, c, h, w = self._in_shape
+        ho, wo = dzdy.shape[2:]
+        dzdx = xp.empty(self._in_shape, dtype=dzdy.dtype)
+        dzdx[..., 2 * ho:, :] = 0
+        dzdx[..., :2 * ho, 2 * wo:] = 0
+        down = dzdy * self._lower
+        for r, d in ((0, dzdy - down), (1, down)):
+            right = xp.multiply(d, self._right[r], out=dzdx[..., r:2 * ho:2, 1:2 * wo:2])
+            xp.subtract(d, right, out=dzdx[..., r:2 * ho:2, 0:2 * wo:2])
+        return dzdx
+
     def backward(self, dzdy):
+        if self._max2x2():
+            return self._backward2x2(dzdy)
         xp = backend.get_array_module(dzdy)
         in_shape, pad_shape, extra = self._shapes
         dxpad = xp.zeros(pad_shape, dtype=dzdy.dtype)

@@ -1,11 +1,12 @@
 """layers.conv: the reference im2col -> GEMM -> col2im path against a loop,
-every fast layout of layers.conv_fast against the reference, gradients by
-finite differences, CaffeNet's reference outputs, bad input."""
+every fast layout of layers.conv_fast (Winograd's F(2x2, 3x3) of
+layers.winograd among them) against the reference, gradients by finite
+differences, CaffeNet's reference outputs, bad input."""
 import numpy as np
 import pytest
 
 import naive
-from layers import Conv2d, conv_fast
+from layers import Conv2d, conv_fast, winograd
 from layers.conv import conv2d_backward, conv2d_forward
 from minigrad import check_backward
 
@@ -19,11 +20,14 @@ CASES = [  # (N, C, H, W, O, kh, kw, stride, pad (t, b, l, r), groups)
     (1, 3, 11, 11, 2, 11, 11, (4, 4), (0, 0, 0, 0), 1),
     (2, 4, 9, 12, 6, 3, 3, (1, 1), (1, 2, 1, 0), 2),
     (1, 3, 6, 10, 4, 2, 3, (1, 1), (0, 1, 1, 1), 1),
+    (3, 5, 9, 8, 4, 3, 3, (1, 1), (2, 1, 0, 2), 1),     # 3x3 stride 1: Winograd's
+    (2, 4, 5, 7, 6, 3, 3, (1, 1), (1, 1, 1, 1), 1),
     (2, 24, 7, 3, 6, 3, 2, (2, 1), (1, 2, 0, 1), 2),    # channels last from here on
     (1, 16, 6, 4, 5, 3, 3, (1, 1), (1, 1, 1, 1), 1),
     (3, 20, 6, 6, 4, 2, 3, (1, 2), (2, 0, 1, 1), 1),
 ]
-CHANNELS_LAST = CASES[9:]
+CHANNELS_LAST = CASES[11:]
+WINOGRAD = dict(WINOGRAD_CHANNELS=0)  # wherever the kernel allows it
 
 
 def make(case, rng, dtype=np.float64, fast=True):
@@ -43,15 +47,22 @@ def test_reference_matches_loop(case):
     np.testing.assert_allclose(layer.forward(x), ref, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("fast", [False, True], ids=["reference", "fast"])
+@pytest.mark.parametrize("fast", [False, True, "winograd"],
+                         ids=["reference", "fast", "winograd"])
 @pytest.mark.parametrize("case", CASES)
-def test_backward_gradcheck(case, fast):
-    layer, x = make(case, np.random.default_rng(2), fast=fast)
+def test_backward_gradcheck(case, fast, monkeypatch):
+    if fast == "winograd":
+        monkeypatch.setattr(conv_fast, "WINOGRAD_CHANNELS", 0)
+    layer, x = make(case, np.random.default_rng(2), fast=bool(fast))
     check_backward(layer, x, params=True, seed=3)
 
 
 LAYOUTS = {"chosen": {}, "nchw": dict(CHANNEL_RUNS=10**9), "channels-last": dict(CHANNEL_RUNS=0),
-           "chunks": dict(COLS_BYTES=1)}  # chunks: every image its own GEMM
+           "chunks": dict(COLS_BYTES=1),  # chunks: every image its own GEMM
+           "winograd": WINOGRAD,
+           # every tile row its own band and product
+           "winograd-rows": dict(WINOGRAD, WINOGRAD_BYTES=1, WINOGRAD_TILES=1),
+           "winograd-images": dict(WINOGRAD, WINOGRAD_TILES=10**6)}  # whole batches
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -82,6 +93,41 @@ def test_windows_are_gathered_channels_last_where_channels_outnumber_columns():
         assert last == (case in CHANNELS_LAST), case
 
 
+def test_winograd_runs_where_its_rule_says():
+    rng = np.random.default_rng(0)
+    big = Conv2d(rng.standard_normal((128, 128, 3, 3)), pad=1)
+    assert conv_fast.uses_winograd(big.params["w"].shape, big.stride, big.pad, 1)
+    for shape, stride, pad, groups in [((128, 128, 3, 3), (2, 2), (1,) * 4, 1),
+                                       ((128, 64, 3, 3), (1, 1), (1,) * 4, 2),
+                                       ((128, 128, 5, 5), (1, 1), (2,) * 4, 1),
+                                       ((128, 128, 3, 3), (1, 1), (3, 1, 1, 1), 1),
+                                       ((64, 128, 3, 3), (1, 1), (1,) * 4, 1)]:
+        assert not conv_fast.uses_winograd(shape, stride, pad, groups)
+
+
+@pytest.mark.parametrize("size", [(14, 14), (27, 23)])
+def test_winograd_float32_error_is_that_of_the_reference(size):
+    # VGG-like weights and activations (ReLU outputs): both float32 paths
+    # against the float64 result, the Winograd error within 2x the im2col one
+    rng = np.random.default_rng(7)
+    c = o = 128
+    x = np.maximum(rng.standard_normal((2, c, *size)), 0)
+    w = rng.standard_normal((o, c, 3, 3)) / np.sqrt(9 * c)
+    exact = conv2d_forward(x, w, (1, 1), (1, 1, 1, 1))
+    x32, w32 = x.astype(np.float32), w.astype(np.float32)
+    u = winograd.kernel_transform(w32)
+    errors = [np.abs(y.astype(np.float64) - exact).max() / np.abs(exact).max() for y in (
+        conv2d_forward(x32, w32, (1, 1), (1, 1, 1, 1)),
+        winograd.correlate(x32, u, (1, 1, 1, 1), size))]
+    assert errors[0] < 1e-6 and errors[1] < 3 * errors[0], errors
+    dzdy = rng.standard_normal(exact.shape)
+    exact_dx = conv2d_backward(x, w, dzdy, (1, 1), (1, 1, 1, 1))[0]
+    dx = winograd.correlate(dzdy.astype(np.float32),
+                            winograd.kernel_transform(winograd.flipped(w32)),
+                            winograd.backward_pad((1, 1, 1, 1)), size)
+    assert np.abs(dx - exact_dx).max() / np.abs(exact_dx).max() < 2e-6
+
+
 def test_float32_stays_float32():
     layer, x = make(CASES[1], np.random.default_rng(0), np.float32)
     y = layer.forward(x)
@@ -97,12 +143,14 @@ def test_without_bias():
     check_backward(layer, x, params=True)
 
 
-@pytest.mark.parametrize("runs", [10**9, 0], ids=["nchw", "channels-last"])
+@pytest.mark.parametrize("layout", ["nchw", "channels-last", "winograd"])
 @pytest.mark.parametrize("i", range(3))
-def test_reference_layers(ref_layers, i, runs, monkeypatch):
-    # both window layouts against Caffe's outputs (CHANNEL_RUNS 0: channels
-    # last wherever allowed; none of these shapes would choose it)
-    monkeypatch.setattr(conv_fast, "CHANNEL_RUNS", runs)
+def test_reference_layers(ref_layers, i, layout, monkeypatch):
+    # every layout against Caffe's outputs (channels last and Winograd
+    # wherever allowed; none of these shapes would choose them; Winograd
+    # takes conv0, 3x3 at stride 1)
+    for name, value in LAYOUTS[layout].items():
+        monkeypatch.setattr(conv_fast, name, value)
     z = ref_layers
     s, pt, pb, pl, pr, g = (int(v) for v in z[f"conv{i}_params"])
     layer = Conv2d(z[f"conv{i}_w"], z[f"conv{i}_b"], stride=s, pad=(pt, pb, pl, pr), groups=g)

@@ -14,6 +14,8 @@ CASES = [  # (shape, kernel, stride, pad (t, b, l, r), ceil)
     ((3, 2, 7, 9), 2, 2, (0, 1, 1, 0), True),        # asymmetric padding
     ((2, 2, 8, 8), 3, 3, (1, 1, 1, 1), True),
     ((1, 1, 6, 5), 2, 1, (0, 0, 0, 0), False),
+    ((2, 3, 9, 8), 2, 2, (0, 0, 0, 0), False),      # VGG's 2x2/2 path, odd rows
+    ((1, 2, 7, 7), 2, 2, (0, 0, 0, 0), False),
 ]
 
 
@@ -45,6 +47,23 @@ def test_max_pool_ties_go_to_first_in_window():
     layer.forward(x)
     g = layer.backward(np.full((1, 1, 1, 1), 3.0))
     np.testing.assert_array_equal(g[0, 0], [[3.0, 0.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 9, 8), (1, 2, 8, 11), (3, 1, 4, 4)])
+def test_max_2x2_path_equals_the_general_scan_ties_included(shape, monkeypatch):
+    # values from {0, 1, 2}: most windows tie, so the first-maximum rule is
+    # what decides where the gradient goes
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 3, shape).astype(np.float32)
+    dzdy = rng.standard_normal((shape[0], shape[1], shape[2] // 2, shape[3] // 2)).astype(np.float32)
+    fast = MaxPool2d(2, 2)
+    assert fast._max2x2()
+    y, dzdx = fast.forward(x), fast.backward(dzdy)
+    monkeypatch.setattr(MaxPool2d, "_max2x2", lambda self: False)
+    scan = MaxPool2d(2, 2)
+    np.testing.assert_array_equal(y, scan.forward(x))
+    np.testing.assert_array_equal(dzdx, scan.backward(dzdy))
+    assert dzdx.dtype == np.float32 and dzdx.flags.c_contiguous
 
 
 def test_global_average():

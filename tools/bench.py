@@ -23,6 +23,21 @@ measured again after the last row (row ``gemm/.../end``); when its median
 speed differs from the first by more than ``DRIFT`` the machine's speed
 changed during the run and a warning on stderr says the ratios of this run
 are not to be trusted.
+
+The PyTorch peer: when PyTorch happens to be installed (it is never a
+dependency), every ``iter/`` row is also timed as its PyTorch twin
+(``tools.peer``: the same network, weights, objective and step), in
+alternating blocks of calls so that a drift of the machine touches both;
+columns ``torch ms`` and ``ours/torch`` (median over median, best over
+best). Rows whose network has a layer without a translation (DSIFT) say so
+on stderr. ``--no-peer`` leaves it out.
+
+Memory: rows ``mem/<network>/<layer>/b<batch>`` (``tools.bench_memory``,
+VGG-19 pool5 at batch 4) give the peak resident memory of a process running
+inversion iterations, ours and the twin's, each in a fresh process: the
+whole process's peak and its growth over the state before the first
+iteration. They run when no ``--only`` is given or one of them names
+``mem/``.
 """
 import argparse
 import json
@@ -32,8 +47,9 @@ import time
 import numpy as np
 
 from minigrad import backend
+from nets import registry
 
-from . import bench_deep, bench_invert, bench_layers, bench_shallow
+from . import bench_deep, bench_invert, bench_layers, bench_memory, bench_shallow, peer
 
 DRIFT = 0.15  # largest tolerated change of the GEMM speed during a run
 SOURCES = [bench_layers, bench_shallow, bench_invert, bench_deep]  # each has cases()
@@ -54,10 +70,8 @@ def _sync(xp):
         xp.cuda.Stream.null.synchronize()
 
 
-def time_call(fn, xp, min_time=0.5, min_repeats=3, max_repeats=200):
-    """(median ms, best ms) over repeated calls, after one warm-up call."""
-    fn()
-    _sync(xp)
+def _times(fn, xp, min_time, min_repeats=3, max_repeats=200):
+    """Seconds of repeated calls, for at least ``min_time`` seconds."""
     times, start = [], time.perf_counter()
     while len(times) < min_repeats or (time.perf_counter() - start < min_time
                                        and len(times) < max_repeats):
@@ -65,7 +79,45 @@ def time_call(fn, xp, min_time=0.5, min_repeats=3, max_repeats=200):
         fn()
         _sync(xp)
         times.append(time.perf_counter() - t0)
+    return times
+
+
+def _summary(times):
     return float(np.median(times)) * 1e3, min(times) * 1e3
+
+
+def time_call(fn, xp, min_time=0.5, min_repeats=3, max_repeats=200):
+    """(median ms, best ms) over repeated calls, after one warm-up call."""
+    fn()
+    _sync(xp)
+    return _summary(_times(fn, xp, min_time, min_repeats, max_repeats))
+
+
+def time_pair(fn, other, xp, min_time=0.5, rounds=2):
+    """(median ms, best ms) of ``fn`` and of ``other``, after a warm-up call
+    of each: ``rounds`` blocks of each in turn, ``min_time / rounds`` seconds
+    (at least two calls) per block."""
+    fn()
+    other()
+    _sync(xp)
+    a, b = [], []
+    for _ in range(rounds):
+        a += _times(fn, xp, min_time / rounds, min_repeats=2)
+        b += _times(other, xp, min_time / rounds, min_repeats=2)
+    return _summary(a), _summary(b)
+
+
+def twin_of(name, fn):
+    """The PyTorch twin of an ``iter/`` row (None without PyTorch, without a
+    translation of one of its layers, or on the GPU)."""
+    make = getattr(fn, "peer", None)
+    if make is None or not name.startswith("iter/") or backend.device() != "cpu":
+        return None
+    try:
+        return make()
+    except NotImplementedError as err:
+        print(f"bench: no PyTorch peer for {name}: {err}", file=sys.stderr)
+        return None
 
 
 def collect(only=None):
@@ -86,16 +138,28 @@ def main(argv=None):
                    help="seconds of repeated calls per row (default 0.5)")
     p.add_argument("--device", choices=backend.DEVICES, default=None,
                    help="cpu (NumPy) or gpu (CuPy); default MINIGRAD_DEVICE or cpu")
+    p.add_argument("--no-peer", action="store_true",
+                   help="do not time the PyTorch twin of iter/ rows even if PyTorch is installed")
     args = p.parse_args(argv)
     if args.device:
         backend.use(args.device)
     xp = backend.xp()
+    with_peer = not args.no_peer and backend.device() == "cpu" and peer.available()
     gemm = gemm_timing(xp)
     rows = [result_row("gemm/2048x2048/float32", gemm, GEMM_FLOPS, gemm)]
-    emit(rows[0], args.json, header=True)
+    emit(rows[0], args.json, header=peer.version() if with_peer else "no PyTorch peer")
     for name, fn, flops in collect(args.only):
-        rows.append(result_row(name, time_call(fn, xp, args.min_time), flops, gemm))
+        twin = twin_of(name, fn) if with_peer else None
+        if twin is None:
+            rows.append(result_row(name, time_call(fn, xp, args.min_time), flops, gemm))
+        else:
+            ours, theirs = time_pair(fn, twin, xp, args.min_time)
+            rows.append(result_row(name, ours, flops, gemm, peer_timing=theirs))
         emit(rows[-1], args.json)
+    if not args.only or any("mem/" in o for o in args.only):
+        for row in bench_memory.rows(registry.with_weights()[0]):
+            rows.append(row)
+            emit_memory(row, args.json)
     rows.append(result_row("gemm/2048x2048/float32/end", gemm_timing(xp), GEMM_FLOPS, gemm))
     emit(rows[-1], args.json)
     drift = drift_warning(rows[0]["gflops"], rows[-1]["gflops"])
@@ -104,11 +168,15 @@ def main(argv=None):
     return rows
 
 
-def result_row(name, timing, flops, gemm):
-    """One result: ``timing`` and ``gemm`` are (median ms, best ms) pairs."""
+def result_row(name, timing, flops, gemm, peer_timing=None):
+    """One result: ``timing``, ``gemm`` and ``peer_timing`` (the PyTorch
+    twin's, or None) are (median ms, best ms) pairs."""
     (ms, best), gemm_rate = timing, [GEMM_FLOPS / t / 1e6 for t in gemm]
     r = dict(name=name, ms=round(ms, 4), ms_best=round(best, 4), gflops=None,
              gemm_gflops=round(gemm_rate[0], 2), gemm_gflops_best=round(gemm_rate[1], 2))
+    if peer_timing is not None:
+        r.update(peer_ms=round(peer_timing[0], 4), peer_ms_best=round(peer_timing[1], 4),
+                 ratio=round(ms / peer_timing[0], 3), ratio_best=round(best / peer_timing[1], 3))
     if flops is not None:
         rate = [flops / t / 1e6 for t in (ms, best)]
         r.update(gflops=round(rate[0], 2), gflops_best=round(rate[1], 2),
@@ -128,22 +196,39 @@ def drift_warning(start, end, limit=None):
             f"rows only within a quiet run")
 
 
-def emit(row, as_json, header=False):
+def emit(row, as_json, header=None):
+    """Print one row; ``header`` (a note on the PyTorch peer) prints the
+    column titles first."""
     if as_json:
         print(json.dumps(row), flush=True)
         return
     if header:
-        print(f"{'':<40} {'median':-^29} {'best':-^29}\n"
-              f"{'name':<40} {'ms':>10} {'GFLOP/s':>9} {'of gemm':>8} {'ms':>10} "
-              f"{'GFLOP/s':>9} {'of gemm':>8}   (gemm {row['gemm_gflops']:.1f} / "
-              f"{row['gemm_gflops_best']:.1f} GFLOP/s, {backend.device()})")
+        print(f"{'':<40} {'median':-^47} {'best':-^47}\n"
+              f"{'name':<40} " + 2 * f"{'ms':>10} {'GFLOP/s':>9} {'of gemm':>8} {'torch ms':>10} "
+              f"{'/torch':>7} " + f"  (gemm {row['gemm_gflops']:.1f} / "
+              f"{row['gemm_gflops_best']:.1f} GFLOP/s, {backend.device()}; {header})")
     cells = []
-    for ms, rate, frac in (("ms", "gflops", "fraction_of_gemm"),
-                           ("ms_best", "gflops_best", "fraction_of_gemm_best")):
-        known = row["gflops"] is not None
+    for ms, rate, frac, peer_ms, ratio in (
+            ("ms", "gflops", "fraction_of_gemm", "peer_ms", "ratio"),
+            ("ms_best", "gflops_best", "fraction_of_gemm_best", "peer_ms_best", "ratio_best")):
+        known, twin = row["gflops"] is not None, "ratio" in row
         cells.append(f"{row[ms]:>10.3f} {f'{row[rate]:.1f}' if known else '-':>9} "
-                     f"{f'{row[frac]:.0%}' if known else '':>8}")
+                     f"{f'{row[frac]:.0%}' if known else '':>8} "
+                     f"{f'{row[peer_ms]:.3f}' if twin else '':>10} "
+                     f"{f'{row[ratio]:.2f}' if twin else '':>7}")
     print(f"{row['name']:<40} {cells[0]} {cells[1]}", flush=True)
+
+
+def emit_memory(row, as_json):
+    if as_json:
+        print(json.dumps(row), flush=True)
+        return
+    text = f"peak {row['peak_mb']:.0f} MB, iterations {row['growth_mb']:.0f} MB"
+    if "peer_peak_mb" in row:
+        text += (f"; torch: peak {row['peer_peak_mb']:.0f} MB, iterations "
+                 f"{row['peer_growth_mb']:.0f} MB; ours/torch {row['peak_ratio']:.2f} (peak), "
+                 f"{row['growth_ratio']:.2f} (iterations)")
+    print(f"{row['name']:<40} {text}", flush=True)
 
 
 if __name__ == "__main__":

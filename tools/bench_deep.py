@@ -25,7 +25,7 @@ import sys
 from invert import representation
 from nets import registry
 
-from .bench_invert import one_iteration
+from .bench_invert import Iteration
 from .bench_layers import conv_flops
 
 LAYERS = {"caffenet": ("conv3", "pool5", "fc8"), "vgg19": ("relu3_1", "pool5"),
@@ -49,13 +49,7 @@ def case(network, layer, batch, base):
     iteration's state is built on the first (warm-up) call."""
     rep = base.at(layer)
     flops = 2 * conv_flops(rep.net, layer, (batch, 3, *SIZE))  # forward + backward
-    state = {}
-
-    def run():
-        if "step" not in state:
-            state["step"] = one_iteration(rep, batch, SIZE)
-        state["step"]()
-    return f"iter/{network}/{layer}/b{batch}", run, flops
+    return f"iter/{network}/{layer}/b{batch}", Iteration(rep, batch, SIZE), flops
 
 
 def cases():

@@ -6,7 +6,7 @@ import pytest
 from invert.representation import Representation
 from nets import cnn, registry
 from nets.preprocess import Preprocess
-from tools import bench, bench_deep
+from tools import bench, bench_deep, bench_memory
 from weights_helpers import CAFFENET_SMALL
 
 NAMES = [f"iter/caffenet/{l}/b{b}" for l in ("conv3", "pool5", "fc8") for b in (1, 4)]
@@ -78,3 +78,37 @@ def test_run_ends_with_a_second_gemm_row(capsys):
     assert rows[-1]["gflops"] > 0 and rows[-1]["ms_best"] <= rows[-1]["ms"]
     out = capsys.readouterr().out
     assert "median" in out and "best" in out and "layer/relu1/fwd/b1" in out
+
+
+def test_peer_columns_divide_ours_by_the_twin():
+    r = bench.result_row("iter/x/b1", (6.0, 4.0), None, (1.0, 1.0), peer_timing=(3.0, 1.0))
+    assert (r["peer_ms"], r["peer_ms_best"], r["ratio"], r["ratio_best"]) == (3.0, 1.0, 2.0, 4.0)
+    assert "ratio" not in bench.result_row("iter/x/b1", (6.0, 4.0), None, (1.0, 1.0))
+
+
+def test_twin_only_for_iteration_rows_and_a_missing_translation_is_a_note(capsys):
+    class Row:
+        def __call__(self):
+            pass
+
+        def peer(self):
+            raise NotImplementedError("layer 'magnitude'")
+    assert bench.twin_of("layer/conv1/fwd/b1", Row()) is None
+    assert bench.twin_of("iter/dsift/b1", Row()) is None
+    assert "iter/dsift/b1" in capsys.readouterr().err
+    assert bench.twin_of("iter/hog/b1", lambda: None) is None  # no peer() at all
+
+
+def test_pair_timing_alternates_blocks():
+    calls = []
+    ours, theirs = bench.time_pair(lambda: calls.append("a"), lambda: calls.append("b"),
+                                   numpy, min_time=0.0, rounds=2)
+    assert calls == ["a", "b"] + ["a", "a", "b", "b"] * 2
+    assert ours[1] <= ours[0] and theirs[1] <= theirs[0]
+
+
+def test_memory_of_a_hog_iteration_is_measured():
+    m = bench_memory.measure("hog", None, 1, iterations=1)
+    assert m["peak_mb"] >= m["rss_mb"] > 10 and m["growth_mb"] == round(m["peak_mb"] - m["rss_mb"], 1)
+    if m["reset"]:  # a HOG iteration at 227x227 holds a few MB, not the whole process
+        assert 0 <= m["growth_mb"] < m["rss_mb"]

@@ -34,6 +34,8 @@ from minigrad.layer import Layer
 
 from .windows import crop_padding, four, out_size, pad_nchw, spatial_slice, two
 
+POOL_BYTES = 2 * 2**20  # max pooling scans blocks of planes of about this size
+
 
 class _Pool(Layer):
     def __init__(self, kernel, stride=None, pad=0, ceil=False, name=None):
@@ -89,18 +91,33 @@ class MaxPool2d(_Pool):
         if self._max2x2():
             return self._forward2x2(x, size)
         extra = self._extra(x.shape, size)
-        xpad = pad_nchw(x, self.pad, -xp.inf, extra)
-        offsets = self._offsets()
-        y = xpad[spatial_slice(*offsets[0], self.stride, size)].copy()
-        arg = xp.zeros((n, c, ho, wo), dtype=xp.int16)
-        better = xp.empty((n, c, ho, wo), dtype=bool)
+        # NOTE: every offset reads the block again: blocks of planes that
+        # stay in cache (the whole batch at once costs 2-3x more per image)
+        planes = x.reshape(1, n * c, *x.shape[2:])
+        y = xp.empty((1, n * c, ho, wo), dtype=x.dtype)
+        kind = xp.int8 if len(self._offsets()) <= 127 else xp.int16
+        self._arg = xp.empty((1, n * c, ho, wo), dtype=kind)
+        for b in _blocks(n * c, x[0, 0].nbytes):
+            self._scan(pad_nchw(planes[:, b], self.pad, -xp.inf, extra), y[:, b], self._arg[:, b])
+        self._shapes = (x.shape, extra)
+        return y.reshape(n, c, ho, wo)
+
+    def _scan(self, xpad, y, arg):
+        """y, arg = the maximum of each window of xpad and its offset's index."""
+        xp = backend.get_array_module(xpad)
+        offsets, size = self._offsets(), y.shape[2:]
+        y[...] = xpad[spatial_slice(*offsets[0], self.stride, size)]
+        arg[...] = 0
+        better, mark = xp.empty(y.shape, dtype=bool), xp.empty(y.shape, dtype=arg.dtype)
         for k, (i, j) in enumerate(offsets[1:], start=1):
             cand = xpad[spatial_slice(i, j, self.stride, size)]
             xp.greater(cand, y, out=better)  # strict: ties keep the earlier offset
-            xp.copyto(arg, k, where=better)  # NOTE: much faster than arg[better] = k
+            # NOTE: arg = k where better: k exceeds every earlier offset, so it
+            # is max(arg, k * better), integer arithmetic (copyto(where=) and
+            # masked assignment are several times slower on random masks)
+            xp.multiply(better, arg.dtype.type(k), out=mark)
+            xp.maximum(arg, mark, out=arg)
             xp.maximum(y, cand, out=y)
-        self._arg, self._shapes = arg, (x.shape, xpad.shape, extra)
-        return y
 
     def _forward2x2(self, x, size):
         xp = backend.get_array_module(x)
@@ -130,15 +147,27 @@ class MaxPool2d(_Pool):
         if self._max2x2():
             return self._backward2x2(dzdy)
         xp = backend.get_array_module(dzdy)
-        in_shape, pad_shape, extra = self._shapes
-        dxpad = xp.zeros(pad_shape, dtype=dzdy.dtype)
-        won = xp.empty(dzdy.shape, dtype=bool)
-        share = xp.empty_like(dzdy)
-        for k, (i, j) in enumerate(self._offsets()):
-            xp.equal(self._arg, k, out=won)
-            xp.multiply(dzdy, won, out=share)
-            dxpad[spatial_slice(i, j, self.stride, dzdy.shape[2:])] += share
-        return xp.ascontiguousarray(crop_padding(dxpad, self.pad, in_shape))
+        (n, c, h, w), extra = self._shapes
+        (t, bo, l, r), (ho, wo) = self.pad, dzdy.shape[2:]
+        planes = dzdy.reshape(1, n * c, ho, wo)
+        dzdx = xp.empty((1, n * c, h, w), dtype=dzdy.dtype)
+        for b in _blocks(n * c, (h + t + bo + extra[0]) * (w + l + r + extra[1]) * dzdy.itemsize):
+            dy, arg = planes[:, b], self._arg[:, b]
+            dxpad = xp.zeros((1, dy.shape[1], h + t + bo + extra[0], w + l + r + extra[1]),
+                             dtype=dzdy.dtype)
+            won, share = xp.empty(dy.shape, dtype=bool), xp.empty_like(dy)
+            for k, (i, j) in enumerate(self._offsets()):
+                xp.equal(arg, k, out=won)
+                xp.multiply(dy, won, out=share)
+                dxpad[spatial_slice(i, j, self.stride, (ho, wo))] += share
+            dzdx[:, b] = crop_padding(dxpad, self.pad, (h, w))
+        return dzdx.reshape(n, c, h, w)
+
+
+def _blocks(planes, plane_bytes):
+    """Slices of ``planes`` planes of ``plane_bytes`` each, about POOL_BYTES a block."""
+    step = max(1, POOL_BYTES // max(plane_bytes, 1))
+    return [slice(i, i + step) for i in range(0, planes, step)]
 
 
 class AvgPool2d(_Pool):

@@ -19,6 +19,7 @@ with (.) the elementwise product and
 
 For each of the 16 positions (r, s) of the 4x4 transformed tile, the sum
 over c is one matrix product: M_rs (O, tiles) = U_rs (O, C) V_rs (C, tiles)
+(with G groups, one per group: U_rs,g (O/G, C/G) and the group's rows of V)
 with U = G w G^T (``kernel_transform``, once per weights) and V = B^T d B
 (``input_transform``); y = A^T M A (``output_transform``). A bias b is added
 to M_11, which A^T . A spreads to all four outputs of a tile (A[1, :] = 1).
@@ -26,7 +27,7 @@ to M_11, which A^T . A spreads to all four outputs of a tile (A[1, :] = 1).
 The backward to the input of such a convolution is again one: dz/dx is the
 correlation of dz/dy padded by (2 - top, 2 - bottom, 2 - left, 2 - right)
 with the kernel flipped in both axes and its in/out channels swapped
-(``flipped``), so the same code serves both passes.
+within each group (``flipped``), so the same code serves both passes.
 
 Transforms are additions of whole arrays. They never read with a stride
 along the fast axis: the padded input is stored with its even and odd
@@ -46,19 +47,23 @@ from minigrad.backend import get_array_module
 _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 
 
-def kernel_transform(w):
-    """U (16, O, C) with U[4r + s] = (G w[o, c] G^T)[r, s], computed in
-    float64 and returned in w's dtype."""
+def kernel_transform(w, groups=1):
+    """U (16, G, O/G, C/G) with U[4r + s, g] = (G w[o, c] G^T)[r, s] for the
+    weights w (O, C/G, 3, 3) of G groups, computed in float64 and returned
+    in w's dtype."""
     xp = get_array_module(w)
-    o, c = w.shape[:2]
+    o, cg = w.shape[:2]
     g = xp.asarray(_G, dtype=xp.float64)
     u = xp.einsum("ri,ocij,sj->rsoc", g, w.astype(xp.float64), g)
-    return xp.ascontiguousarray(u.reshape(16, o, c).astype(w.dtype))
+    return xp.ascontiguousarray(u.reshape(16, groups, o // groups, cg).astype(w.dtype))
 
 
-def flipped(w):
-    """The kernel of the backward correlation: w'[c, o, i, j] = w[o, c, 2-i, 2-j]."""
-    return w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+def flipped(w, groups=1):
+    """The kernel of the backward correlation, per group g:
+    w'[g, c, o, i, j] = w[g, o, c, 2-i, 2-j], as (C, O/G, 3, 3)."""
+    o, cg, kh, kw = w.shape
+    w = w.reshape(groups, o // groups, cg, kh, kw)[..., ::-1, ::-1]
+    return w.transpose(0, 2, 1, 3, 4).reshape(groups * cg, o // groups, kh, kw)
 
 
 def backward_pad(pad):
@@ -137,13 +142,14 @@ def output_transform(m, y):
 def correlate(x, u, pad, size, bias=None, max_bytes=2 * 2**20, min_tiles=192):
     """y (N, O, Ho, Wo) = the stride-1 cross-correlation of x (N, C, H, W)
     zero-padded by ``pad`` (top, bottom, left, right) with the 3x3 kernel
-    whose ``kernel_transform`` is ``u``, plus ``bias`` (O,) if given. Tiles
+    whose ``kernel_transform`` is ``u`` (16, G, O/G, C/G), plus ``bias``
+    (O,) if given. Tiles
     go through the products in groups of whole tile rows (or whole images)
     of at least ``min_tiles`` tiles (fewer make the products slow) and
     otherwise as many as keep the transformed tiles within ``max_bytes``."""
     xp = get_array_module(x)
     n, c = x.shape[:2]
-    o = u.shape[1]
+    g, o = u.shape[1], u.shape[1] * u.shape[2]
     ho, wo = size
     th, tw = -(-ho // 2), -(-wo // 2)
     q = padded_halves(x, pad, 2 * th + 2, tw + 1)
@@ -156,9 +162,9 @@ def correlate(x, u, pad, size, bias=None, max_bytes=2 * 2**20, min_tiles=192):
             nb, bt = min(images, n - i), min(band, th - t0)
             v = xp.empty((4, 4, c, nb, bt, tw), dtype=x.dtype)
             input_transform(q[i:i + nb, :, 2 * t0:2 * (t0 + bt) + 2], tw, v)
-            m = xp.matmul(u, v.reshape(16, c, -1))
+            m = xp.matmul(u, v.reshape(16, g, c // g, -1))
             if bias is not None:
-                m[5] += bias.reshape(o, 1)
-            output_transform(m.reshape(4, 4, o, nb, bt, tw),
+                m[5] += bias.reshape(g, o // g, 1)
+            output_transform(m.reshape(4, 4, o, nb, bt, tw),  # NOTE: groups' O/G rows in order
                              y[i:i + nb, :, 2 * t0:min(ho, 2 * (t0 + bt))])
     return y

@@ -59,10 +59,15 @@ def _pad_or_none(pad):
     return (t, l) if t == b and l == r else None
 
 
-def _conv(layer):
+def _conv(layer, shape):
+    """F.conv2d, or F.linear where the kernel covers the whole input (a fully
+    connected layer, as PyTorch writes one)."""
     w = _tensor(layer.params["w"])
     b = _tensor(layer.params["b"]) if "b" in layer.params else None
     sym = _pad_or_none(layer.pad)
+    if tuple(shape[2:]) == tuple(w.shape[2:]) and layer.groups == 1 and not any(layer.pad):
+        w2 = w.reshape(w.shape[0], -1)
+        return lambda x: F.linear(x.flatten(1), w2, b)[:, :, None, None]
 
     def run(x):
         if sym is None:
@@ -175,7 +180,7 @@ def _assemble(layer):
 
 
 SIMPLE = {layers.ReLU: lambda l: F.relu, layers.ReLU6: lambda l: lambda x: F.hardtanh(x, 0, 6),
-          layers.Dropout: lambda l: lambda x: x, layers.Conv2d: _conv,
+          layers.Dropout: lambda l: lambda x: x,
           layers.MaxPool2d: _pool, layers.AvgPool2d: _pool, layers.LRN: _lrn,
           layers.GlobalAvgPool: lambda l: lambda x: x.mean((2, 3), keepdim=True),
           layers.Concat: lambda l: lambda *xs: torch.cat(xs, l.axis),
@@ -185,7 +190,7 @@ SIMPLE = {layers.ReLU: lambda l: F.relu, layers.ReLU6: lambda l: lambda x: F.har
           layers.GradientNorm: lambda l: _norm if not l.fast else _unknown(l),
           layers.BlockNorm: _block_norm, layers.HogAssemble: _assemble,
           layers.Clamp: lambda l: lambda x: torch.clamp(x, max=l.max_value)}
-SHAPED = {layers.CellPool: _separable}  # these need their input's shape
+SHAPED = {layers.CellPool: _separable, layers.Conv2d: _conv}  # these need their input's shape
 
 
 class TorchNet:

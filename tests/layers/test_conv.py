@@ -22,11 +22,12 @@ CASES = [  # (N, C, H, W, O, kh, kw, stride, pad (t, b, l, r), groups)
     (1, 3, 6, 10, 4, 2, 3, (1, 1), (0, 1, 1, 1), 1),
     (3, 5, 9, 8, 4, 3, 3, (1, 1), (2, 1, 0, 2), 1),     # 3x3 stride 1: Winograd's
     (2, 4, 5, 7, 6, 3, 3, (1, 1), (1, 1, 1, 1), 1),
+    (2, 6, 9, 8, 6, 3, 3, (2, 2), (0, 1, 0, 1), 6),     # depthwise at stride 2
     (2, 24, 7, 3, 6, 3, 2, (2, 1), (1, 2, 0, 1), 2),    # channels last from here on
     (1, 16, 6, 4, 5, 3, 3, (1, 1), (1, 1, 1, 1), 1),
     (3, 20, 6, 6, 4, 2, 3, (1, 2), (2, 0, 1, 1), 1),
 ]
-CHANNELS_LAST = CASES[11:]
+CHANNELS_LAST = CASES[12:]
 WINOGRAD = dict(WINOGRAD_CHANNELS=0)  # wherever the kernel allows it
 
 
@@ -95,13 +96,14 @@ def test_windows_are_gathered_channels_last_where_channels_outnumber_columns():
 
 def test_winograd_runs_where_its_rule_says():
     rng = np.random.default_rng(0)
-    big = Conv2d(rng.standard_normal((128, 128, 3, 3)), pad=1)
+    big = Conv2d(rng.standard_normal((64, 64, 3, 3)), pad=1)
     assert conv_fast.uses_winograd(big.params["w"].shape, big.stride, big.pad, 1)
+    assert conv_fast.uses_winograd((128, 64, 3, 3), (1, 1), (1,) * 4, 2)  # 64 per group
     for shape, stride, pad, groups in [((128, 128, 3, 3), (2, 2), (1,) * 4, 1),
-                                       ((128, 64, 3, 3), (1, 1), (1,) * 4, 2),
+                                       ((128, 32, 3, 3), (1, 1), (1,) * 4, 4),
                                        ((128, 128, 5, 5), (1, 1), (2,) * 4, 1),
                                        ((128, 128, 3, 3), (1, 1), (3, 1, 1, 1), 1),
-                                       ((64, 128, 3, 3), (1, 1), (1,) * 4, 1)]:
+                                       ((32, 128, 3, 3), (1, 1), (1,) * 4, 1)]:
         assert not conv_fast.uses_winograd(shape, stride, pad, groups)
 
 

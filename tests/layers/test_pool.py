@@ -3,7 +3,7 @@ import pytest
 from conftest import distinct
 
 import naive
-from layers import AvgPool2d, GlobalAvgPool, MaxPool2d
+from layers import AvgPool2d, GlobalAvgPool, MaxPool2d, pool
 from minigrad import check_backward
 
 CASES = [  # (shape, kernel, stride, pad (t, b, l, r), ceil)
@@ -87,3 +87,17 @@ def test_bad_input():
         MaxPool2d(2, 2, pad=2, name="poolY")
     with pytest.raises(ValueError, match="rank-4"):
         AvgPool2d(2).forward(np.zeros((3, 8, 8)))
+
+
+@pytest.mark.parametrize("shape, k, s, pad, ceil", CASES)
+def test_max_pool_in_blocks_of_one_plane_equals_one_block(shape, k, s, pad, ceil, monkeypatch):
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 4, shape).astype(np.float64)  # ties everywhere
+    whole = MaxPool2d(k, s, pad, ceil)
+    y = whole.forward(x)
+    dzdy = rng.standard_normal(y.shape)
+    dzdx = whole.backward(dzdy)
+    monkeypatch.setattr(pool, "POOL_BYTES", 1)
+    planes = MaxPool2d(k, s, pad, ceil)
+    np.testing.assert_array_equal(planes.forward(x), y)
+    np.testing.assert_array_equal(planes.backward(dzdy), dzdx)

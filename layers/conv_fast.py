@@ -98,6 +98,39 @@ def depthwise_backward(w, dzdy, in_shape, stride, pad):
     return xp.ascontiguousarray(crop_padding(dxpad, pad, in_shape))
 
 
+def depthwise_last_forward(x, w, stride, pad, size, b=None):
+    """The depthwise forward channels last: x~ as (N, Hp, Wp, C), then per
+    kernel offset y += w[:, 0, i, j] x~[:, i::sh, j::sw, :], whose runs are
+    the C channels (where C >= CHANNEL_RUNS * Wo, the rule of ``channels_last``)."""
+    xp = get_array_module(x)
+    n, c = x.shape[:2]
+    xt = pad_to_nhwc(x, pad)
+    taps = xp.ascontiguousarray(w.reshape(c, -1).T)
+    y, t = xp.empty((n, *size, c), dtype=x.dtype), xp.empty((n, *size, c), dtype=x.dtype)
+    for k, (i, j, where) in enumerate(_offsets(w.shape[2:], stride, size, spatial=(1, 2))):
+        xp.multiply(xt[where], taps[k], out=y if k == 0 else t)
+        if k:
+            y += t
+    if b is not None:
+        y += b
+    return xp.ascontiguousarray(y.transpose(0, 3, 1, 2))
+
+
+def depthwise_last_backward(w, dzdy, in_shape, stride, pad):
+    """``depthwise_backward`` channels last (dz/dy and dz/dx~ as N, H, W, C)."""
+    xp = get_array_module(dzdy)
+    n, c, h, wd = in_shape
+    t, b, l, r = pad
+    taps = xp.ascontiguousarray(w.reshape(c, -1).T)
+    dy = xp.ascontiguousarray(dzdy.transpose(0, 2, 3, 1))
+    dxpad = xp.zeros((n, h + t + b, wd + l + r, c), dtype=dzdy.dtype)
+    share = xp.empty_like(dy)
+    for k, (i, j, where) in enumerate(_offsets(w.shape[2:], stride, dzdy.shape[2:], (1, 2))):
+        xp.multiply(dy, taps[k], out=share)
+        dxpad[where] += share
+    return xp.ascontiguousarray(crop_padding(dxpad.transpose(0, 3, 1, 2), pad, in_shape))
+
+
 def window_matrix(x, kernel, stride, pad, groups, size, last):
     """The (G, C/G*kh*kw, N*Ho*Wo) matrix of the windows of ``x`` padded by
     ``pad`` = (top, bottom, left, right). Rows are ordered (C/G, kh, kw), or
@@ -214,6 +247,8 @@ class FastConv:
         if uses_winograd(w.shape, self.stride, self.pad, self.groups):
             u = self._cached(w, "winograd", lambda w: winograd.kernel_transform(w, self.groups))
             return winograd.correlate(x, u, self.pad, size, b, WINOGRAD_BYTES, WINOGRAD_TILES)
+        if depthwise(w.shape, self.groups) and x.shape[1] >= CHANNEL_RUNS * size[1]:
+            return depthwise_last_forward(x, w, self.stride, self.pad, size, b)
         if self.groups == 1 and pointwise(w.shape[2:], self.stride, self.pad):
             # NOTE: one product per image, (O, C) by (C, H W): no transposes
             n, c = x.shape[:2]
@@ -248,7 +283,9 @@ class FastConv:
             return winograd.correlate(dzdy, u, winograd.backward_pad(self.pad), x.shape[2:],
                                       None, WINOGRAD_BYTES, WINOGRAD_TILES)
         if depthwise(w.shape, self.groups):
-            return depthwise_backward(w, dzdy, x.shape, self.stride, self.pad)
+            last = x.shape[1] >= CHANNEL_RUNS * dzdy.shape[3]
+            return (depthwise_last_backward if last else depthwise_backward)(
+                w, dzdy, x.shape, self.stride, self.pad)
         if self.groups == 1 and pointwise(w.shape[2:], self.stride, self.pad):
             o, c = w.shape[:2]
             return xp.matmul(w.reshape(o, c).T, dzdy.reshape(len(dzdy), o, -1)).reshape(x.shape)

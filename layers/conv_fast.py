@@ -8,8 +8,11 @@ kernel is kh x kw with stride (sh, sw), there are G groups of C/G input
 channels, and the output is Ho x Wo.
 
 1x1 kernels at stride 1 (``pointwise``) need no windows: x itself is the
-matrix, one (C, H W) per image, and y = W x needs no transposes either. Fully connected layers (one output pixel) need no col2im: W^T dY
-already is dz/dx. A batch whose window matrix would exceed ``COLS_BYTES``
+matrix, one (C, H W) per image, and y = W x needs no transposes either.
+Fully connected layers (one output pixel) need no col2im: W^T dY already
+is dz/dx. Depthwise kernels need no products (``layers.depthwise``), and
+3x3 kernels at stride 1 run through Winograd's F(2x2, 3x3)
+(``layers.winograd``, ``uses_winograd``). A batch whose window matrix would exceed ``COLS_BYTES``
 runs in chunks of images (one GEMM per chunk): a window matrix beyond the
 caches makes every pass memory bound (VGG-19 conv1_2 at 224x224: 115 MB
 per image), and chunks keep batch > 1 as fast per image as batch 1.
@@ -33,7 +36,10 @@ backward 0.87x.
 from minigrad.backend import get_array_module
 
 from . import winograd
-from .windows import crop_padding, pad_nchw, pad_to_nhwc, window_view, window_view_nhwc
+from .depthwise import depthwise, depthwise_backward, depthwise_last_backward, \
+    depthwise_last_forward
+from .windows import (crop_padding, kernel_offsets, pad_nchw, pad_to_nhwc, window_view,
+                      window_view_nhwc)
 
 CHANNEL_RUNS = 4  # channels last where C/G >= CHANNEL_RUNS * Wo
 COLS_BYTES = 32 * 2**20  # largest window matrix built at once; bigger batches go in chunks
@@ -70,67 +76,6 @@ def uses_winograd(shape, stride, pad, groups):
             and min(o // groups, cg) >= WINOGRAD_CHANNELS)
 
 
-def depthwise(shape, groups):
-    """One input channel per group and one output channel per input channel
-    (MobileNet's and EfficientNet's depthwise kernels)? Their backward skips
-    the window matrix (``depthwise_backward``); their forward keeps it: the
-    window copy and a (1, kh kw) by (kh kw, Ho Wo) product per channel beat
-    a multiply-add per offset (strided when the stride is 2). Measured on
-    one core, EfficientNet-Lite0's depthwise layers at 224x224, backward
-    (old -> new): 32 channels 112x112 3x3 9.6 -> 1.9 ms, 96 at 112x112 3x3/2
-    16.5 -> 4.1 ms, 1152 at 7x7 5x5 5.3 -> 2.8 ms."""
-    o, cg = shape[:2]
-    return cg == 1 and o == groups > 1
-
-
-def depthwise_backward(w, dzdy, in_shape, stride, pad):
-    """dz/dx~[n, c, v sh + i, u sw + j] += w[c, 0, i, j] dz/dy[n, c, v, u], one
-    offset at a time; dz/dx is dz/dx~ cropped."""
-    xp = get_array_module(dzdy)
-    n, c, h, wd = in_shape
-    t, b, l, r = pad
-    taps = w.reshape(c, -1)
-    dxpad = xp.zeros((n, c, h + t + b, wd + l + r), dtype=dzdy.dtype)
-    share = xp.empty_like(dzdy)
-    for k, (i, j, where) in enumerate(_offsets(w.shape[2:], stride, dzdy.shape[2:], (2, 3))):
-        xp.multiply(dzdy, taps[:, k].reshape(1, c, 1, 1), out=share)
-        dxpad[where] += share
-    return xp.ascontiguousarray(crop_padding(dxpad, pad, in_shape))
-
-
-def depthwise_last_forward(x, w, stride, pad, size, b=None):
-    """The depthwise forward channels last: x~ as (N, Hp, Wp, C), then per
-    kernel offset y += w[:, 0, i, j] x~[:, i::sh, j::sw, :], whose runs are
-    the C channels (where C >= CHANNEL_RUNS * Wo, the rule of ``channels_last``)."""
-    xp = get_array_module(x)
-    n, c = x.shape[:2]
-    xt = pad_to_nhwc(x, pad)
-    taps = xp.ascontiguousarray(w.reshape(c, -1).T)
-    y, t = xp.empty((n, *size, c), dtype=x.dtype), xp.empty((n, *size, c), dtype=x.dtype)
-    for k, (i, j, where) in enumerate(_offsets(w.shape[2:], stride, size, spatial=(1, 2))):
-        xp.multiply(xt[where], taps[k], out=y if k == 0 else t)
-        if k:
-            y += t
-    if b is not None:
-        y += b
-    return xp.ascontiguousarray(y.transpose(0, 3, 1, 2))
-
-
-def depthwise_last_backward(w, dzdy, in_shape, stride, pad):
-    """``depthwise_backward`` channels last (dz/dy and dz/dx~ as N, H, W, C)."""
-    xp = get_array_module(dzdy)
-    n, c, h, wd = in_shape
-    t, b, l, r = pad
-    taps = xp.ascontiguousarray(w.reshape(c, -1).T)
-    dy = xp.ascontiguousarray(dzdy.transpose(0, 2, 3, 1))
-    dxpad = xp.zeros((n, h + t + b, wd + l + r, c), dtype=dzdy.dtype)
-    share = xp.empty_like(dy)
-    for k, (i, j, where) in enumerate(_offsets(w.shape[2:], stride, dzdy.shape[2:], (1, 2))):
-        xp.multiply(dy, taps[k], out=share)
-        dxpad[where] += share
-    return xp.ascontiguousarray(crop_padding(dxpad.transpose(0, 3, 1, 2), pad, in_shape))
-
-
 def window_matrix(x, kernel, stride, pad, groups, size, last):
     """The (G, C/G*kh*kw, N*Ho*Wo) matrix of the windows of ``x`` padded by
     ``pad`` = (top, bottom, left, right). Rows are ordered (C/G, kh, kw), or
@@ -162,29 +107,17 @@ def col2im(dcols, in_shape, kernel, stride, pad, groups, size, last):
         # dcols[n, v, u, i, j, g, c]: what offset (i, j) of window (v, u) sends back
         dcols = dcols.reshape(g, n, ho, wo, kh, kw, c // g).transpose(1, 2, 3, 4, 5, 0, 6)
         dxpad = xp.zeros((n, hp, wp, g, c // g), dtype=dcols.dtype)
-        for i, j, where in _offsets(kernel, stride, size, spatial=(1, 2)):
+        for i, j, where in kernel_offsets(kernel, stride, size, spatial=(1, 2)):
             dxpad[where] += dcols[:, :, :, i, j]
         dxpad = dxpad.reshape(n, hp, wp, c).transpose(0, 3, 1, 2)
     else:
         # dcols[g, i, j, c, n, v, u]: what kernel offset (i, j) sends back
         dcols = dcols.reshape(g, kh, kw, c // g, n, ho, wo)
         dxpad = xp.zeros((n, g, c // g, hp, wp), dtype=dcols.dtype)
-        for i, j, where in _offsets(kernel, stride, size, spatial=(3, 4)):
+        for i, j, where in kernel_offsets(kernel, stride, size, spatial=(3, 4)):
             dxpad[where] += dcols[:, i, j].transpose(2, 0, 1, 3, 4)
         dxpad = dxpad.reshape(n, c, hp, wp)
     return xp.ascontiguousarray(crop_padding(dxpad, pad, in_shape))
-
-
-def _offsets(kernel, stride, size, spatial):
-    """(i, j, index) per kernel offset: ``index`` picks, on the axes
-    ``spatial`` of the padded map, the pixels offset (i, j) reads."""
-    (kh, kw), (sh, sw), (ho, wo) = kernel, stride, size
-    for i in range(kh):
-        for j in range(kw):
-            where = [slice(None)] * (max(spatial) + 1)
-            where[spatial[0]] = slice(i, i + sh * (ho - 1) + 1, sh)
-            where[spatial[1]] = slice(j, j + sw * (wo - 1) + 1, sw)
-            yield i, j, tuple(where)
 
 
 class FastConv:

@@ -91,6 +91,18 @@ def spatial_slice(i, j, stride, size):
             slice(j, j + sw * (wo - 1) + 1, sw))
 
 
+def kernel_offsets(kernel, stride, size, spatial):
+    """(i, j, index) per kernel offset: ``index`` picks, on the axes
+    ``spatial`` of the padded map, the pixels offset (i, j) reads."""
+    (kh, kw), (sh, sw), (ho, wo) = kernel, stride, size
+    for i in range(kh):
+        for j in range(kw):
+            where = [slice(None)] * (max(spatial) + 1)
+            where[spatial[0]] = slice(i, i + sh * (ho - 1) + 1, sh)
+            where[spatial[1]] = slice(j, j + sw * (wo - 1) + 1, sw)
+            yield i, j, tuple(where)
+
+
 def window_view(xpad, kernel, stride, size):
     """A strided view (N, C, kh, kw, Ho, Wo) of all windows of ``xpad``:
     ``view[n, c, i, j, y, x] = xpad[n, c, y*sh + i, x*sw + j]``. No copy."""

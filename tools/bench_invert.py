@@ -33,7 +33,8 @@ class Iteration:
     or None when PyTorch is not installed."""
 
     def __init__(self, rep, batch=1, size=(227, 227), seed=0, lambda_tv=5.0):
-        self.rep, self.batch, self.size, self.seed, self.lambda_tv = rep, batch, size, seed, lambda_tv
+        self.rep, self.batch, self.size = rep, batch, size
+        self.seed, self.lambda_tv = seed, lambda_tv
         self.obj = None
 
     def _build(self):

@@ -45,7 +45,7 @@ CHANNEL_RUNS = 4  # channels last where C/G >= CHANNEL_RUNS * Wo
 COLS_BYTES = 32 * 2**20  # largest window matrix built at once; bigger batches go in chunks
 WINOGRAD_CHANNELS = 64  # Winograd F(2x2, 3x3) where both C/G and O/G reach this
 WINOGRAD_BYTES = 2 * 2**20  # transformed tiles processed at once (a band of rows) ...
-WINOGRAD_TILES = 192  # ... but at least this many tiles per matrix product
+WINOGRAD_TILES = 256  # ... but at least this many tiles per matrix product
 
 
 def pointwise(kernel, stride, pad):

@@ -35,13 +35,15 @@ columns apart (``padded_halves``), so that the four columns 2tx + j of a
 tile are contiguous runs of two arrays. Tiles are processed in bands of
 rows (and chunks of images) whose transformed data fit in ``max_bytes``,
 so that V and M stay in the caches and large batches cost no more per
-image than one.
+image than one; the bands are independent and run on every core at once
+(``minigrad.backend.parallel``), the transforms included.
 
 Arithmetic: the products are the same up to summation order; in float32
 the outputs differ from the im2col reference by a few units in the 6th
 digit of the largest output (the tests in ``tests/layers/test_conv.py``
 bound it).
 """
+from minigrad import backend
 from minigrad.backend import get_array_module
 
 _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
@@ -139,14 +141,16 @@ def output_transform(m, y):
     return y
 
 
-def correlate(x, u, pad, size, bias=None, max_bytes=2 * 2**20, min_tiles=192):
+def correlate(x, u, pad, size, bias=None, max_bytes=2 * 2**20, min_tiles=256):
     """y (N, O, Ho, Wo) = the stride-1 cross-correlation of x (N, C, H, W)
     zero-padded by ``pad`` (top, bottom, left, right) with the 3x3 kernel
     whose ``kernel_transform`` is ``u`` (16, G, O/G, C/G), plus ``bias``
-    (O,) if given. Tiles
-    go through the products in groups of whole tile rows (or whole images)
-    of at least ``min_tiles`` tiles (fewer make the products slow) and
-    otherwise as many as keep the transformed tiles within ``max_bytes``."""
+    (O,) if given. Tiles go through the products in jobs of whole tile rows
+    (or whole images) of at least ``min_tiles`` tiles (fewer make the
+    products slow) and otherwise as many as keep the transformed tiles
+    within ``max_bytes``; the jobs run on every core
+    (``minigrad.backend.parallel``), at least two per core where the tiles
+    allow."""
     xp = get_array_module(x)
     n, c = x.shape[:2]
     g, o = u.shape[1], u.shape[1] * u.shape[2]
@@ -155,16 +159,19 @@ def correlate(x, u, pad, size, bias=None, max_bytes=2 * 2**20, min_tiles=192):
     q = padded_halves(x, pad, 2 * th + 2, tw + 1)
     y = xp.empty((n, o, ho, wo), dtype=x.dtype)
     tiles = max(min_tiles, max_bytes // (16 * max(c, o) * x.dtype.itemsize))
+    tiles = min(tiles, -(-n * th * tw // (2 * backend.cpu_workers())))  # NOTE: work for all
     band = max(1, min(th, tiles // tw))
     images = max(1, min(n, tiles // (th * tw))) if band == th else 1
-    for i in range(0, n, images):
-        for t0 in range(0, th, band):
-            nb, bt = min(images, n - i), min(band, th - t0)
-            v = xp.empty((4, 4, c, nb, bt, tw), dtype=x.dtype)
-            input_transform(q[i:i + nb, :, 2 * t0:2 * (t0 + bt) + 2], tw, v)
-            m = xp.matmul(u, v.reshape(16, g, c // g, -1))
-            if bias is not None:
-                m[5] += bias.reshape(g, o // g, 1)
-            output_transform(m.reshape(4, 4, o, nb, bt, tw),  # NOTE: groups' O/G rows in order
-                             y[i:i + nb, :, 2 * t0:min(ho, 2 * (t0 + bt))])
+
+    def job(start):
+        i, t0 = start
+        nb, bt = min(images, n - i), min(band, th - t0)
+        v = xp.empty((4, 4, c, nb, bt, tw), dtype=x.dtype)
+        input_transform(q[i:i + nb, :, 2 * t0:2 * (t0 + bt) + 2], tw, v)
+        m = xp.matmul(u, v.reshape(16, g, c // g, -1))
+        if bias is not None:
+            m[5] += bias.reshape(g, o // g, 1)
+        output_transform(m.reshape(4, 4, o, nb, bt, tw),  # NOTE: groups' O/G rows in order
+                         y[i:i + nb, :, 2 * t0:min(ho, 2 * (t0 + bt))])
+    backend.parallel(job, [(i, t0) for i in range(0, n, images) for t0 in range(0, th, band)], xp)
     return y

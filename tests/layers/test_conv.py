@@ -8,7 +8,7 @@ import pytest
 import naive
 from layers import Conv2d, conv_fast, winograd
 from layers.conv import conv2d_backward, conv2d_forward
-from minigrad import check_backward
+from minigrad import backend, check_backward
 
 CASES = [  # (N, C, H, W, O, kh, kw, stride, pad (t, b, l, r), groups)
     (1, 3, 7, 6, 4, 3, 3, (1, 1), (0, 0, 0, 0), 1),
@@ -63,7 +63,7 @@ LAYOUTS = {"chosen": {}, "nchw": dict(CHANNEL_RUNS=10**9), "channels-last": dict
            "winograd": WINOGRAD,
            # every tile row its own band and product
            "winograd-rows": dict(WINOGRAD, WINOGRAD_BYTES=1, WINOGRAD_TILES=1),
-           "winograd-images": dict(WINOGRAD, WINOGRAD_TILES=10**6)}  # whole batches
+           "winograd-images": dict(WINOGRAD, WINOGRAD_TILES=10**6)}  # whole images a band
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -128,6 +128,21 @@ def test_winograd_float32_error_is_that_of_the_reference(size):
                             winograd.kernel_transform(winograd.flipped(w32)),
                             winograd.backward_pad((1, 1, 1, 1)), size)
     assert np.abs(dx - exact_dx).max() / np.abs(exact_dx).max() < 2e-6
+
+
+def test_winograd_bands_on_every_core_equal_bands_in_turn(monkeypatch):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 64, 30, 27)).astype(np.float32)
+    layer = Conv2d(rng.standard_normal((64, 64, 3, 3)).astype(np.float32) / 24,
+                   rng.standard_normal(64).astype(np.float32), pad=1)
+    monkeypatch.setattr(conv_fast, "WINOGRAD_TILES", 32)  # many bands
+    y = layer.forward(x)
+    dzdx = layer.backward(y)
+    monkeypatch.setattr(backend, "cpu_workers", lambda: 1)
+    # NOTE: the bands differ (two per core) and so may the summation order
+    # inside the products: equal to float32 rounding
+    np.testing.assert_allclose(layer.forward(x), y, rtol=0, atol=2e-6 * np.abs(y).max())
+    np.testing.assert_allclose(layer.backward(y), dzdx, rtol=0, atol=2e-6 * np.abs(dzdx).max())
 
 
 def test_float32_stays_float32():

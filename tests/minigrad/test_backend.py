@@ -102,3 +102,23 @@ def test_dtype_switch(monkeypatch):
     assert backend.asarray([1]).dtype == np.float64
     with pytest.raises(ValueError, match="float32 or float64"):
         backend.set_default_dtype("int8")
+
+
+def test_parallel_runs_every_job_once_and_restores_the_blas_threads():
+    done = []
+    before = backend._blas_threads()[0]() if backend._blas_threads() else None
+    backend.parallel(done.append, range(7))
+    assert sorted(done) == list(range(7))
+    if before is not None:
+        assert backend._blas_threads()[0]() == before
+
+
+def test_parallel_passes_a_failure_on_and_still_restores_the_blas_threads():
+    def fail(job):
+        if job == 3:
+            raise ValueError("job 3")
+    before = backend._blas_threads()[0]() if backend._blas_threads() else None
+    with pytest.raises(ValueError, match="job 3"):
+        backend.parallel(fail, range(5))
+    if before is not None:
+        assert backend._blas_threads()[0]() == before

@@ -97,8 +97,9 @@ class MaxPool2d(_Pool):
         y = xp.empty((1, n * c, ho, wo), dtype=x.dtype)
         kind = xp.int8 if len(self._offsets()) <= 127 else xp.int16
         self._arg = xp.empty((1, n * c, ho, wo), dtype=kind)
-        for b in _blocks(n * c, x[0, 0].nbytes):
-            self._scan(pad_nchw(planes[:, b], self.pad, -xp.inf, extra), y[:, b], self._arg[:, b])
+        backend.parallel(lambda b: self._scan(pad_nchw(planes[:, b], self.pad, -xp.inf, extra),
+                                              y[:, b], self._arg[:, b]),
+                         _blocks(n * c, x[0, 0].nbytes), xp)
         self._shapes = (x.shape, extra)
         return y.reshape(n, c, ho, wo)
 
@@ -121,27 +122,41 @@ class MaxPool2d(_Pool):
 
     def _forward2x2(self, x, size):
         xp = backend.get_array_module(x)
-        (ho, wo), maxima, self._right = size, [], []
-        for r in range(2):
-            left, right = (x[..., r:2 * ho:2, j:2 * wo:2] for j in (0, 1))
-            maxima.append(xp.maximum(left, right))
-            self._right.append(xp.greater(right, left))  # strict: ties stay left
-        self._lower = xp.greater(maxima[1], maxima[0])   # strict: ties stay up
+        (ho, wo), (n, c, h, w) = size, x.shape
+        planes = x.reshape(1, n * c, h, w)
+        y = xp.empty((1, n * c, ho, wo), dtype=x.dtype)
+        self._right = xp.empty((2, 1, n * c, ho, wo), dtype=bool)
+        self._lower = xp.empty((1, n * c, ho, wo), dtype=bool)
+
+        def block(b):
+            maxima = []
+            for r in range(2):
+                left, right = (planes[:, b, r:2 * ho:2, j:2 * wo:2] for j in (0, 1))
+                maxima.append(xp.maximum(left, right))
+                xp.greater(right, left, out=self._right[r][:, b])  # strict: ties stay left
+            xp.greater(maxima[1], maxima[0], out=self._lower[:, b])  # strict: ties stay up
+            xp.maximum(maxima[0], maxima[1], out=y[:, b])
+        backend.parallel(block, _blocks(n * c, x[0, 0].nbytes), xp)
         self._in_shape = x.shape
-        return xp.maximum(maxima[0], maxima[1])
+        return y.reshape(n, c, ho, wo)
 
     def _backward2x2(self, dzdy):
         xp = backend.get_array_module(dzdy)
         n, c, h, w = self._in_shape
         ho, wo = dzdy.shape[2:]
-        dzdx = xp.empty(self._in_shape, dtype=dzdy.dtype)
-        dzdx[..., 2 * ho:, :] = 0
-        dzdx[..., :2 * ho, 2 * wo:] = 0
-        down = dzdy * self._lower
-        for r, d in ((0, dzdy - down), (1, down)):
-            right = xp.multiply(d, self._right[r], out=dzdx[..., r:2 * ho:2, 1:2 * wo:2])
-            xp.subtract(d, right, out=dzdx[..., r:2 * ho:2, 0:2 * wo:2])
-        return dzdx
+        planes = dzdy.reshape(1, n * c, ho, wo)
+        dzdx = xp.empty((1, n * c, h, w), dtype=dzdy.dtype)
+
+        def block(b):
+            dx, dy = dzdx[:, b], planes[:, b]
+            dx[..., 2 * ho:, :] = 0
+            dx[..., :2 * ho, 2 * wo:] = 0
+            down = dy * self._lower[:, b]
+            for r, d in ((0, dy - down), (1, down)):
+                right = xp.multiply(d, self._right[r][:, b], out=dx[..., r:2 * ho:2, 1:2 * wo:2])
+                xp.subtract(d, right, out=dx[..., r:2 * ho:2, 0:2 * wo:2])
+        backend.parallel(block, _blocks(n * c, w * h * dzdy.itemsize), xp)
+        return dzdx.reshape(n, c, h, w)
 
     def backward(self, dzdy):
         if self._max2x2():
@@ -151,16 +166,18 @@ class MaxPool2d(_Pool):
         (t, bo, l, r), (ho, wo) = self.pad, dzdy.shape[2:]
         planes = dzdy.reshape(1, n * c, ho, wo)
         dzdx = xp.empty((1, n * c, h, w), dtype=dzdy.dtype)
-        for b in _blocks(n * c, (h + t + bo + extra[0]) * (w + l + r + extra[1]) * dzdy.itemsize):
+        pad_shape = (h + t + bo + extra[0], w + l + r + extra[1])
+
+        def block(b):
             dy, arg = planes[:, b], self._arg[:, b]
-            dxpad = xp.zeros((1, dy.shape[1], h + t + bo + extra[0], w + l + r + extra[1]),
-                             dtype=dzdy.dtype)
+            dxpad = xp.zeros((1, dy.shape[1], *pad_shape), dtype=dzdy.dtype)
             won, share = xp.empty(dy.shape, dtype=bool), xp.empty_like(dy)
             for k, (i, j) in enumerate(self._offsets()):
                 xp.equal(arg, k, out=won)
                 xp.multiply(dy, won, out=share)
                 dxpad[spatial_slice(i, j, self.stride, (ho, wo))] += share
             dzdx[:, b] = crop_padding(dxpad, self.pad, (h, w))
+        backend.parallel(block, _blocks(n * c, pad_shape[0] * pad_shape[1] * dzdy.itemsize), xp)
         return dzdx.reshape(n, c, h, w)
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from layers import Dropout, ReLU, ReLU6
+from layers import Dropout, ReLU, ReLU6, activation
 from minigrad import check_backward
 
 
@@ -20,6 +20,21 @@ def test_relu():
     x = away_from(rng, (2, 3, 4, 5), [0.0])
     np.testing.assert_array_equal(ReLU().forward(x), np.where(x > 0, x, 0))
     check_backward(ReLU(), x)
+
+
+def test_relu_in_chunks_equals_one_chunk_and_keeps_its_input(monkeypatch):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 7, 5)).astype(np.float32)
+    dzdy = rng.standard_normal(x.shape).astype(np.float32)
+    whole = ReLU()
+    y, dzdx = whole.forward(x), whole.backward(dzdy)
+    monkeypatch.setattr(activation, "CHUNK", 16)  # 14 chunks, the last one short
+    kept = x.copy()
+    part = ReLU()
+    np.testing.assert_array_equal(part.forward(x), y)
+    np.testing.assert_array_equal(part.backward(dzdy), dzdx)
+    np.testing.assert_array_equal(x, kept)
+    assert y.dtype == dzdx.dtype == np.float32 and (y[x < 0] == 0).all()
 
 
 def test_relu6():

@@ -33,6 +33,9 @@ batch 1: CaffeNet conv3, conv4, conv5 forward 1.07x, 1.20x, 1.38x as fast
 even; where the rule says no it lost: conv2 (48 channels, rows of 27)
 backward 0.87x.
 """
+import contextlib
+
+from minigrad import backend
 from minigrad.backend import get_array_module
 
 from . import winograd
@@ -46,6 +49,7 @@ COLS_BYTES = 32 * 2**20  # largest window matrix built at once; bigger batches g
 WINOGRAD_CHANNELS = 64  # Winograd F(2x2, 3x3) where both C/G and O/G reach this
 WINOGRAD_BYTES = 2 * 2**20  # transformed tiles processed at once (a band of rows) ...
 WINOGRAD_TILES = 256  # ... but at least this many tiles per matrix product
+SMALL_PRODUCT = 5e7  # layers with fewer FLOPs run their products on one BLAS thread
 
 
 def pointwise(kernel, stride, pad):
@@ -174,12 +178,26 @@ class FastConv:
         o, g = dzdy.shape[1], self.groups
         return dzdy.transpose(1, 0, 2, 3).reshape(g, o // g, -1)
 
+    def _threads(self, w, n, size):
+        """The BLAS's threads for the products of this layer: one where they
+        are small (fewer than SMALL_PRODUCT FLOPs). NOTE: OpenBLAS's threads
+        wait for work by spinning; on a machine shared with other processes
+        each small product then waited for a descheduled thread: one
+        iteration at batch 1 on this 2-core machine at load 6, SqueezeNet
+        pool10 447 -> 78 ms, EfficientNet-Lite0 fc 1306 -> 129 ms (medians)."""
+        small = 2 * w.size * n * size[0] * size[1] < SMALL_PRODUCT
+        return backend.blas_threads(1) if small else contextlib.nullcontext()
+
     def forward(self, x, w, size, b=None):
         """y (N, O, Ho, Wo) plus the bias ``b`` if given, a fresh contiguous array."""
-        xp = get_array_module(x)
         if uses_winograd(w.shape, self.stride, self.pad, self.groups):
             u = self._cached(w, "winograd", lambda w: winograd.kernel_transform(w, self.groups))
             return winograd.correlate(x, u, self.pad, size, b, WINOGRAD_BYTES, WINOGRAD_TILES)
+        with self._threads(w, len(x), size):
+            return self._forward(x, w, size, b)
+
+    def _forward(self, x, w, size, b):
+        xp = get_array_module(x)
         if depthwise(w.shape, self.groups) and x.shape[1] >= CHANNEL_RUNS * size[1]:
             return depthwise_last_forward(x, w, self.stride, self.pad, size, b)
         if self.groups == 1 and pointwise(w.shape[2:], self.stride, self.pad):
@@ -208,13 +226,17 @@ class FastConv:
         return dw.reshape(o, cg, kh, kw)
 
     def backward(self, x, w, dzdy):
-        xp = get_array_module(dzdy)
         if uses_winograd(w.shape, self.stride, self.pad, self.groups):
             u = self._cached(w, "winograd-flipped",
                              lambda w: winograd.kernel_transform(
                                  winograd.flipped(w, self.groups), self.groups))
             return winograd.correlate(dzdy, u, winograd.backward_pad(self.pad), x.shape[2:],
                                       None, WINOGRAD_BYTES, WINOGRAD_TILES)
+        with self._threads(w, len(x), dzdy.shape[2:]):
+            return self._backward_input(x, w, dzdy)
+
+    def _backward_input(self, x, w, dzdy):
+        xp = get_array_module(dzdy)
         if depthwise(w.shape, self.groups):
             last = x.shape[1] >= CHANNEL_RUNS * dzdy.shape[3]
             return (depthwise_last_backward if last else depthwise_backward)(

@@ -32,8 +32,11 @@ spinning, so on a machine shared with other processes each of the many
 small products of ``layers.winograd`` waited for a descheduled thread
 (VGG-19 conv1_2, 64 channels at 227x227, forward on a loaded 2-core machine:
 2.1 s with OpenBLAS's 2 threads, 70 ms as two threads of single-threaded
-bands), and the additions between products ran on one core only.
+bands), and the additions between products ran on one core only. For the
+same reason ``blas_threads(1)`` runs small products on one thread
+(``layers.conv_fast``).
 """
+import contextlib
 import ctypes
 import glob
 import os
@@ -171,6 +174,23 @@ def cpu_workers():
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(cores or 1, blas[0]()))
+
+
+@contextlib.contextmanager
+def blas_threads(n):
+    """The BLAS limited to ``n`` threads inside the block (where its thread
+    count can be set; elsewhere nothing changes)."""
+    blas = _blas_threads()
+    if blas is None:
+        yield
+        return
+    get, put = blas
+    before = get()
+    put(min(n, before))
+    try:
+        yield
+    finally:
+        put(before)
 
 
 def parallel(fn, jobs, xp=numpy):

@@ -122,3 +122,16 @@ def test_parallel_passes_a_failure_on_and_still_restores_the_blas_threads():
         backend.parallel(fail, range(5))
     if before is not None:
         assert backend._blas_threads()[0]() == before
+
+
+def test_blas_threads_limits_inside_the_block_only():
+    blas = backend._blas_threads()
+    if blas is None:  # another BLAS: the block changes nothing and still runs
+        with backend.blas_threads(1):
+            pass
+        return
+    before = blas[0]()
+    with backend.blas_threads(1):
+        assert blas[0]() == 1
+        assert backend.cpu_workers() == 1  # nothing runs in parallel inside
+    assert blas[0]() == before

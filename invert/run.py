@@ -28,7 +28,7 @@ from nets import registry
 
 from . import presets, representation
 from .api import invert
-from .experiments import EXPERIMENTS, Interrupted, run_experiment
+from .experiments import EXPERIMENTS, Interrupted, grid, run_experiment
 from .images import DEFAULT_IMAGE, load_image, save_json, save_png
 from .settings import choose, resolve
 
@@ -54,6 +54,11 @@ def parser():
     a("--runs", metavar="A,B", help="experiments: only these runs (e.g. HOG,HOGb)")
     a("--size", type=int, metavar="N", help="experiments: resize images to N x N "
       "(default: native resolution, as the paper)")
+    a("--workers", metavar="N", type=int, help="experiments: run the tasks on a local Dask "
+      "cluster of N one-thread worker processes (default: one per core when Dask is "
+      f"installed, {grid.INSTALL}; 1: in this process)")
+    a("--scheduler", metavar="ADDRESS", help="experiments: send the tasks to an existing Dask "
+      "cluster (tcp://host:8786, or the JSON file of `dask scheduler --scheduler-file`)")
     a("--out", metavar="DIR", help="output directory (default: runs/default or runs/<experiment>)")
     a("--preset", metavar="NAME", help="named settings (one image only; explicit options "
       f"win): {', '.join(sorted(presets.PRESETS))}")
@@ -115,6 +120,32 @@ class Progress:
             self.stream.write("\r" + line + "\033[K" + ("\n" if t >= total else ""))
         else:
             self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+class TaskProgress:
+    """One bar over an experiment's tasks on stderr: finished/total, workers,
+    and what was last finished (in-process: the running task's iteration).
+    Redrawn in place at most 10 times a second on a terminal; in a log file,
+    one line per tenth of the tasks."""
+
+    def __init__(self, label="", stream=sys.stderr, width=30):
+        self.label, self.stream, self.width = label, stream, width
+        self.last, self.start, self.shown = 0.0, None, None
+
+    def __call__(self, done, total, workers, note=""):
+        tty, now = self.stream.isatty(), time.monotonic()
+        self.start = self.start or now
+        due = now - self.last >= 0.1 or done >= total if tty else \
+            done != self.shown and done % max(total // 10, 1) == 0
+        if not due:
+            return
+        self.last, self.shown = now, done
+        bar = int(self.width * done / total)
+        line = (f"{self.label} [{'#' * bar}{'.' * (self.width - bar)}] {done}/{total} tasks, "
+                f"{workers} worker{'s' * (workers != 1)}, {now - self.start:.0f} s  {note}")
+        self.stream.write("\r" + line + "\033[K" + ("\n" if done >= total else "") if tty
+                          else line + "\n")
         self.stream.flush()
 
 
@@ -195,10 +226,12 @@ def experiment(args):
                       + (f"-{args.rep}" if args.rep else ""))
     overrides = {**options_from(args), **({"rep": args.rep} if args.rep else {}),
                  **({"layer": args.layer} if args.layer else {})}
+    workers = args.workers if args.workers is not None or args.scheduler \
+        else grid.default_workers()
     rows = run_experiment(args.experiment, args.images, out, args.limit,
                           args.runs.split(",") if args.runs else None, args.size,
-                          progress=None if args.quiet else Progress(args.experiment),
-                          **overrides)
+                          progress=None if args.quiet else TaskProgress(args.experiment),
+                          workers=workers, scheduler=args.scheduler, **overrides)
     for r in rows:
         print(f"{r['run']}: {r['error_mean']:.2f} +- {r['error_std']:.1f} % "
               f"({r['images']} images)")

@@ -4,6 +4,7 @@ and whether they wrote the same results.
     python -m tools.bench_grid                    # table3 on SqueezeNet, 1 vs 2 workers
     python -m tools.bench_grid --pairs 3 --limit 4 --iters 100 --workers 2
     python -m tools.bench_grid --compare OUT_A OUT_B   # only compare two outputs
+    OPENBLAS_NUM_THREADS=1 python -m tools.bench_grid --task-times vgg19 --iters 40
 
 Each pair runs the same ``python -m invert.run table3 --rep ... --limit
 --iters --runs`` twice into fresh folders, first with ``--workers 1`` (the
@@ -18,6 +19,14 @@ cluster, the tasks, the tables.
 ``compare(a, b)`` lists the results that differ between two output
 folders: every array of every ``.npz`` and its JSON summary, all but the
 ``seconds`` it took.
+
+``--task-times NETWORK`` times one Table 3 task per layer (the first photo,
+the layer's default lambda_tv, ``--iters`` iterations; CaffeNet through its
+random-weight stand-in, which costs the same) in this process, which must
+have one BLAS thread like a worker, and prints what the full Table 3 (100
+photos x its layers x 3 lambda_tv, 400 iterations each) costs: the times
+are scaled by 400 / ``--iters`` (the iterations dominate: the set-up is one
+forward pass).
 """
 import argparse
 import json
@@ -30,9 +39,15 @@ from pathlib import Path
 
 import numpy
 
-from invert.experiments import grid
-from invert.experiments.deep import TABLE3_LAYERS
+from invert import representation
+from invert.experiments import grid, load_resized
+from invert.experiments.deep import LAMBDAS, TABLE3_LAYERS
+from invert.experiments.tasks import execute, make_task
+from invert.settings import choose
 from nets import registry
+
+PAPER_IMAGES, PAPER_ITERS = 100, 400
+STAND_IN = {"caffenet": "caffenet-random"}  # same arithmetic, random weights
 
 
 def compare(a, b):
@@ -69,6 +84,39 @@ def default_runs(network):
     return [f"{layer}/lambda_tv={net.default_lambda_tv(layer):g}" for layer in TABLE3_LAYERS[network]]
 
 
+def task_times(network, images, iters):
+    """[(layer, seconds)] of one Table 3 task per layer of ``network``."""
+    rep = representation.get(STAND_IN.get(network, network))
+    image = sorted(Path(images).iterdir())[0]
+    load_resized(image, 227, True)  # NOTE: a bad photo fails here, not in a timing
+    times = []
+    for layer in TABLE3_LAYERS[network]:
+        _, _, options = choose(preset="cnn", layer=layer, iters=iters,
+                               lambda_tv=registry.get(network).default_lambda_tv(layer))
+        task = make_task(layer, image, rep.at(layer), options, 0, 227, True)
+        start = time.perf_counter()
+        execute(task, rep.at(layer))
+        times.append((layer, time.perf_counter() - start))
+    return times
+
+
+def print_costs(network, times, iters, workers=(1, 2, 16, 100, 1000)):
+    scale = PAPER_ITERS / iters
+    print(f"# {network}: one Table 3 task per layer, {iters} iterations, one BLAS thread\n")
+    print("| layer | seconds | x 400 / iters |\n| --- | --- | --- |")
+    for layer, t in times:
+        print(f"| {layer} | {t:.1f} | {t * scale:.0f} |")
+    per_lambda = sum(t for _, t in times) * scale * PAPER_IMAGES
+    tasks = PAPER_IMAGES * len(times) * len(LAMBDAS)
+    print(f"\nfull Table 3: {PAPER_IMAGES} photos x {len(times)} layers x {len(LAMBDAS)} "
+          f"lambda_tv = {tasks} tasks, {per_lambda * len(LAMBDAS) / 3600:.1f} CPU-hours")
+    print("| workers | " + " | ".join(map(str, workers)) + " |")
+    print("| --- " * (len(workers) + 1) + "|")
+    longest = max(t for _, t in times) * scale
+    print("| hours | " + " | ".join(
+        f"{max(per_lambda * len(LAMBDAS) / n, longest) / 3600:.2f}" for n in workers) + " |")
+
+
 def timed_run(args, workers, out):
     env = {**os.environ, **grid.ONE_THREAD}
     cmd = [sys.executable, "-m", "invert.run", "table3", "--rep", args.rep, "--limit",
@@ -90,7 +138,17 @@ def main(argv=None):
     p.add_argument("--pairs", type=int, default=2, help="A/B pairs (default %(default)s)")
     p.add_argument("--keep", metavar="DIR", help="keep the outputs in DIR (default: a temporary folder)")
     p.add_argument("--compare", nargs=2, metavar="DIR", help="only compare two output folders")
+    p.add_argument("--task-times", metavar="NETWORK", choices=sorted(TABLE3_LAYERS),
+                   help="only time one task per Table 3 layer and print the full table's cost")
+    p.add_argument("--images", default="data/images/imagenet", help="photos (default %(default)s)")
     args = p.parse_args(argv)
+    if args.task_times:
+        if os.environ.get("OPENBLAS_NUM_THREADS") != "1":
+            p.error("time tasks as a worker runs them: OPENBLAS_NUM_THREADS=1 python -m "
+                    "tools.bench_grid --task-times ...")
+        print_costs(args.task_times, task_times(args.task_times, args.images, args.iters),
+                    args.iters)
+        return 0
     if args.compare:
         diffs = compare(*args.compare)
         for rel, what in diffs:

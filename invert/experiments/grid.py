@@ -150,7 +150,9 @@ def _on_dask(pending, workers, scheduler, progress, log):
     target_of = {task.key: (task, target) for task, target in pending}
     with _client(workers, scheduler) as client:
         n = _workers(client)
-        log(f"{total} tasks on {n} Dask workers")
+        log(f"{total} tasks on {n} Dask worker{'s' * (n != 1)}")
+        if progress:
+            progress(0, total, n, "")
         futures = client.map(execute, [t for t, _ in pending], key=list(target_of), retries=0)
         waiting = {f.key: f for f in futures}
         del futures

@@ -8,11 +8,13 @@ restart), ``<job>-r<k>.png`` (each restart when several) and
 ``results.json`` (resolved settings, energies per iteration, errors,
 status). With an experiment (``table1``, ``fig4``, ``table3``, ``fig2`` ...,
 ``invert.experiments``) it runs the paper's experiment over ``--images``;
-its options override every run's settings and ``--rep`` picks the network.
-Settings are resolved by ``invert.settings``: explicit options beat the
-preset.
+its options override every run's settings and ``--rep`` picks the network;
+its tasks run on Dask workers when Dask is installed (``--workers``,
+``--scheduler``; ``invert.experiments.grid``). Settings are resolved by
+``invert.settings``: explicit options beat the preset.
 
-Exit status: 0 done; 1 bad input (one-line message); 2 bad usage; 3 diverged
+Exit status: 0 done; 1 bad input (one-line message) or failed experiment
+tasks (named; the others are written); 2 bad usage; 3 diverged
 (the last finite result is written); 130 interrupted (what was finished is
 written, marked "interrupted").
 """

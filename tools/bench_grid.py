@@ -14,7 +14,13 @@ friends in its environment, as the workers), and reports the wall time of
 each command, the ratio of the two in each pair (A B A B: a change in the
 machine's load hits both sides of a pair alike) and the load average
 before and after. Wall time is the whole command: loading, starting the
-cluster, the tasks, the tables.
+cluster, the tasks, the tables. The CPU time of each command (its worker
+processes included) tells what the load cannot: on a machine shared with
+other programs, N workers get a larger share of the cores than one
+process, so the wall-time ratio is only the speed-up when the machine is
+otherwise idle, while "CPU s per task B/A" (1.00: the workers do each task
+as cheaply as one process; more: they slow each other, e.g. through the
+memory bus, or Dask costs) holds under any load.
 
 ``compare(a, b)`` lists the results that differ between two output
 folders: every array of every ``.npz`` and its JSON summary, all but the
@@ -24,13 +30,15 @@ folders: every array of every ``.npz`` and its JSON summary, all but the
 the layer's default lambda_tv, ``--iters`` iterations; CaffeNet through its
 random-weight stand-in, which costs the same) in this process, which must
 have one BLAS thread like a worker, and prints what the full Table 3 (100
-photos x its layers x 3 lambda_tv, 400 iterations each) costs: the times
-are scaled by 400 / ``--iters`` (the iterations dominate: the set-up is one
-forward pass).
+photos x its layers x 3 lambda_tv, 400 iterations each) costs: the CPU
+times are scaled by 400 / ``--iters`` (the iterations dominate: the set-up
+is one forward pass) and divided among N workers (a lower bound: no task is
+split, so never less than the longest task).
 """
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -85,7 +93,9 @@ def default_runs(network):
 
 
 def task_times(network, images, iters):
-    """[(layer, seconds)] of one Table 3 task per layer of ``network``."""
+    """[(layer, CPU seconds, wall seconds)] of one Table 3 task per layer of
+    ``network`` (with one BLAS thread, CPU time is what the task costs a
+    core of its own, whatever else runs on the machine)."""
     rep = representation.get(STAND_IN.get(network, network))
     image = sorted(Path(images).iterdir())[0]
     load_resized(image, 227, True)  # NOTE: a bad photo fails here, not in a timing
@@ -94,37 +104,40 @@ def task_times(network, images, iters):
         _, _, options = choose(preset="cnn", layer=layer, iters=iters,
                                lambda_tv=registry.get(network).default_lambda_tv(layer))
         task = make_task(layer, image, rep.at(layer), options, 0, 227, True)
-        start = time.perf_counter()
+        cpu, wall = time.process_time(), time.perf_counter()
         execute(task, rep.at(layer))
-        times.append((layer, time.perf_counter() - start))
+        times.append((layer, time.process_time() - cpu, time.perf_counter() - wall))
     return times
 
 
 def print_costs(network, times, iters, workers=(1, 2, 16, 100, 1000)):
     scale = PAPER_ITERS / iters
-    print(f"# {network}: one Table 3 task per layer, {iters} iterations, one BLAS thread\n")
-    print("| layer | seconds | x 400 / iters |\n| --- | --- | --- |")
-    for layer, t in times:
-        print(f"| {layer} | {t:.1f} | {t * scale:.0f} |")
-    per_lambda = sum(t for _, t in times) * scale * PAPER_IMAGES
+    print(f"# {network}: one Table 3 task per layer, {iters} iterations, one BLAS thread; "
+          f"load {os.getloadavg()[0]:.2f}\n")
+    print(f"| layer | CPU s | wall s | CPU s x {PAPER_ITERS} / {iters} |\n| --- | --- | --- | --- |")
+    for layer, t, wall in times:
+        print(f"| {layer} | {t:.2f} | {wall:.2f} | {t * scale:.1f} |")
+    per_lambda = sum(t for _, t, _ in times) * scale * PAPER_IMAGES
     tasks = PAPER_IMAGES * len(times) * len(LAMBDAS)
     print(f"\nfull Table 3: {PAPER_IMAGES} photos x {len(times)} layers x {len(LAMBDAS)} "
           f"lambda_tv = {tasks} tasks, {per_lambda * len(LAMBDAS) / 3600:.1f} CPU-hours")
     print("| workers | " + " | ".join(map(str, workers)) + " |")
     print("| --- " * (len(workers) + 1) + "|")
-    longest = max(t for _, t in times) * scale
+    longest = max(t for _, t, _ in times) * scale
     print("| hours | " + " | ".join(
         f"{max(per_lambda * len(LAMBDAS) / n, longest) / 3600:.2f}" for n in workers) + " |")
 
 
 def timed_run(args, workers, out):
+    """(wall seconds, CPU seconds) of one command, its worker processes included."""
     env = {**os.environ, **grid.ONE_THREAD}
     cmd = [sys.executable, "-m", "invert.run", "table3", "--rep", args.rep, "--limit",
            str(args.limit), "--iters", str(args.iters), "--runs", ",".join(args.runs),
            "--workers", str(workers), "--out", str(out), "--quiet"]
-    start = time.perf_counter()
+    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def main(argv=None):
@@ -160,17 +173,19 @@ def main(argv=None):
     root = Path(args.keep or tempfile.mkdtemp(prefix="bench_grid-"))
     print(f"# table3 --rep {args.rep}: {len(args.runs)} runs x {args.limit} images = {tasks} tasks, "
           f"{args.iters} iterations, one BLAS thread per process; {grid.cores()} cores")
-    print("| pair | 1 process (s) | tasks/min | "
-          f"{args.workers} workers (s) | tasks/min | ratio | load before -> after |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| pair | 1 process: wall s (CPU s) | tasks/min | "
+          f"{args.workers} workers: wall s (CPU s) | tasks/min | ratio | CPU s per task B/A "
+          "| load before -> after |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     outs = []
     for k in range(args.pairs):
         load = os.getloadavg()[0]
-        a = timed_run(args, 1, root / f"a{k}")
-        b = timed_run(args, args.workers, root / f"b{k}")
+        (a, cpu_a), (b, cpu_b) = (timed_run(args, n, root / f"{side}{k}")
+                                  for n, side in ((1, "a"), (args.workers, "b")))
         outs += [root / f"a{k}", root / f"b{k}"]
-        print(f"| {k + 1} | {a:.1f} | {60 * tasks / a:.1f} | {b:.1f} | {60 * tasks / b:.1f} "
-              f"| {a / b:.2f} | {load:.2f} -> {os.getloadavg()[0]:.2f} |", flush=True)
+        print(f"| {k + 1} | {a:.1f} ({cpu_a:.0f}) | {60 * tasks / a:.1f} | {b:.1f} ({cpu_b:.0f}) "
+              f"| {60 * tasks / b:.1f} | {a / b:.2f} | {cpu_b / cpu_a:.2f} "
+              f"| {load:.2f} -> {os.getloadavg()[0]:.2f} |", flush=True)
     diffs = [(o, d) for o in outs[1:] for d in compare(outs[0], o)]
     print(f"\nresults of all {len(outs)} runs identical to the first: {not diffs}")
     for o, (rel, what) in diffs[:10]:

@@ -10,8 +10,9 @@ the output folder. It returns an ``Outcome`` (finished, failed, interrupted).
 * ``workers`` 1 (or None, no ``scheduler``): the in-process loop, one task
   after the other, with the network ``reps[run]`` the caller loaded.
 * ``workers`` N > 1: a local Dask cluster of N worker processes with one
-  thread each (and one BLAS thread: ``ONE_THREAD`` is in their environment
-  before they import NumPy), started here and closed at the end.
+  thread each (and one BLAS thread: ``PRE_SPAWN`` is in their environment
+  before they import NumPy), started here and closed at the end
+  (``local_cluster``).
 * ``scheduler`` (an address such as tcp://host:8786, or a scheduler's
   JSON file): the tasks go to that existing cluster (``dask scheduler`` and
   ``dask worker``, dask-jobqueue on SLURM, ...).
@@ -32,13 +33,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 try:  # NOTE: optional; pip install 'invrep[dask]'
+    import dask
     import distributed
 except ImportError:
-    distributed = None
+    dask = distributed = None
 
 from .tasks import execute, save
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# NOTE: what a nanny puts in a worker's environment before it starts (so before
+# NumPy loads its BLAS): one thread, and not Dask's MALLOC_TRIM_THRESHOLD_=65536,
+# which fixes glibc's mmap threshold at 128 kB: every large temporary is then
+# mapped and faulted in afresh, 2.5x the CPU time of a SqueezeNet task
+# (tools/bench_grid.py). For `dask worker`, the same in its environment:
+# DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON="{'MALLOC_TRIM_THRESHOLD_': None}"
+PRE_SPAWN = {**ONE_THREAD, "MALLOC_TRIM_THRESHOLD_": None}
 INSTALL = "pip install 'invrep[dask]'"
 CONNECT_TIMEOUT = "20s"
 # NOTE: a terminal's Ctrl-C reaches the local workers too (one process group);
@@ -133,12 +142,31 @@ def _client(workers, scheduler):
         with client:
             yield client
         return
-    cluster = distributed.LocalCluster(
-        n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-        dashboard_address=":0", silence_logs=logging.CRITICAL, env=ONE_THREAD,
-        preload=[IGNORE_CTRL_C])
-    with cluster, distributed.Client(cluster, set_as_default=False) as client:
+    with local_cluster(workers or default_workers()) as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
         yield client
+
+
+@contextmanager
+def local_cluster(workers, **scheduler_options):
+    """A Dask cluster of ``workers`` one-thread worker processes on this
+    machine (``PRE_SPAWN`` in their environment; Ctrl-C left to this process).
+    Dask's nannies also write to this process's environment (``PRE_SPAWN``,
+    PYTHONHASHSEED, ...): it is given back as it was when the cluster closes."""
+    before = dict(os.environ)
+    try:
+        with dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": v
+                              for k, v in PRE_SPAWN.items()}):
+            cluster = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                silence_logs=logging.CRITICAL, preload=[IGNORE_CTRL_C],
+                scheduler_kwargs=scheduler_options or None)
+        with cluster:
+            yield cluster
+    finally:
+        for k in set(os.environ) - set(before):
+            del os.environ[k]
+        os.environ.update(before)
 
 
 def _workers(client):

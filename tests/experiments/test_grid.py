@@ -162,10 +162,11 @@ def reference(tmp_path, folder, **options):
 @pytest.mark.slow
 def test_two_local_workers_write_what_the_in_process_loop_writes(tmp_path, folder, hog_grid):
     ref = reference(tmp_path, folder)
-    logged, bar = [], []
+    logged, bar, environ = [], [], dict(os.environ)
     experiments.run_experiment("hog-grid", folder, tmp_path / "dask", workers=2,
                                log=logged.append, progress=lambda *a: bar.append(a))
     assert compare(ref, tmp_path / "dask") == []
+    assert dict(os.environ) == environ  # as it was before the cluster
     assert logged[0] == "12 tasks on 2 Dask workers" and len(logged) == 1
     assert [b[:3] for b in bar] == [(k, 12, 2) for k in range(13)]
     assert (tmp_path / "dask" / "table.md").read_text().split("\n")[4:] == \
@@ -176,10 +177,8 @@ def test_two_local_workers_write_what_the_in_process_loop_writes(tmp_path, folde
 def cluster(tmp_path):
     """An existing cluster of 2 workers, as `dask scheduler --scheduler-file`
     and `dask worker` make one."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", env=grid.ONE_THREAD, silence_logs=50,
-                                  scheduler_kwargs=dict(scheduler_file=str(tmp_path / "s.json"))
-                                  ) as c, distributed.Client(c) as client:
+    with grid.local_cluster(2, scheduler_file=str(tmp_path / "s.json")) as c, \
+            distributed.Client(c) as client:
         yield c, client
 
 
@@ -210,6 +209,8 @@ def test_a_worker_killed_mid_grid_loses_nothing_and_a_rerun_skips_all(
     assert compare(ref, out) == []
     loads = client.run(lambda: tasks.LOADS["hog"])  # the restarted worker's and the other's
     assert len(loads) == 2 and set(loads.values()) <= {0, 1} and 1 in loads.values()
+    environ = client.run(lambda: [os.environ.get(k) for k in grid.PRE_SPAWN])
+    assert list(environ.values()) == [["1", "1", "1", None]] * 2  # restarted one too
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.npz")}
     logged = []
     experiments.run_experiment("hog-grid", folder, out, size=160, scheduler=c.scheduler_address,

@@ -30,7 +30,7 @@ from . import presets, representation
 from .api import invert
 from .experiments import EXPERIMENTS, Interrupted, run_experiment
 from .images import DEFAULT_IMAGE, load_image, save_json, save_png
-from .settings import choose, resolve
+from .settings import METHODS, choose, resolve
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 3, 130
 
@@ -68,6 +68,10 @@ def parser():
     a("--window", metavar="N", type=int, help="restrict the loss to the central N x N neurons")
     a("--group", choices=("first", "second"), help="restrict the loss to half the channels")
     a("--gray", action="store_true", help="invert the grayscale image (always for HOG/DSIFT)")
+    a("--method", choices=METHODS, help="descent (the paper's, default) or hoggle (HOG only: "
+      "HOGgle's paired dictionary, trained by `python -m invert.train_hoggle`)")
+    a("--dictionary", metavar="PATH", help="HOGgle's dictionary file (default: "
+      "$INVREP_WEIGHTS/hoggle.h5)")
     a("--device", choices=backend.DEVICES, help="cpu (NumPy) or gpu (CuPy); default: "
       "$MINIGRAD_DEVICE, else cpu")
     a("--quiet", action="store_true", help="no progress bar")
@@ -84,7 +88,7 @@ def _number_or_word(v):
 def options_from(args):
     """The explicit options of the command line (no preset applied)."""
     names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
-             "restarts", "seed", "window", "group")
+             "restarts", "seed", "window", "group", "method", "dictionary")
     opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     for k in ("sigma", "lambda_alpha", "lambda_tv"):
         if k in opts:
@@ -135,7 +139,8 @@ def main_jobs(args):
     """[(representation name, layer, options)]: ``--rep`` or the preset's
     representation, else HOG and every network whose weights are present."""
     rep, layer, opts = choose(args.rep, args.layer, args.preset, **options_from(args))
-    if args.rep or (args.preset and "rep" in presets.PRESETS[args.preset]):
+    if args.rep or args.method == "hoggle" or (args.preset and
+                                              "rep" in presets.PRESETS[args.preset]):
         return [(rep, layer, opts)]
     have, missing = registry.with_weights()
     for name in missing:
@@ -152,7 +157,8 @@ def main_job(args):
         rep = representation.get(name, layer)
         rep.code_shape(*image.shape[:2])
         resolve(rep, (rep.channels, *image.shape[:2]), opts)
-        jobs.append((rep, opts, f"{name}-{layer}" if layer else name))
+        tag = f"{name}-{layer}" if layer else name
+        jobs.append((rep, opts, tag + ("-hoggle" if opts.get("method") == "hoggle" else "")))
     out = prepare_out(args.out or "runs/default")
     save_png(out / "original.png", image)
     results, status = dict(image=str(path), jobs=[]), 0

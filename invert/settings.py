@@ -13,16 +13,21 @@ one path the API, the command line and the experiments all take.
 
 Options (module ``api`` describes each): sigma, lambda_alpha, lambda_tv,
 alpha, beta, B, a, schedule, iters, momentum, restarts, seed, window, group,
-loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box.
+loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box; method
+("descent", the paper's, or "hoggle", the paired-dictionary baseline of
+module ``hoggle``, for HOG only) and dictionary (HOGgle's file, default
+``$INVREP_WEIGHTS/hoggle.h5``).
 """
-from . import presets
+from . import hoggle, presets
 from .objective import heuristic_lambdas
 from .representation import PAPER_SIGMA
 
 OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, beta=2.0,
                B=128.0, a=0.01, schedule=None, iters=None, momentum=0.9, restarts=1,
                seed=0, window=None, group=None, loss_weight=1.0, subtract_mean=True,
-               tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False)
+               tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False,
+               method="descent", dictionary=None)
+METHODS = ("descent", "hoggle")
 PAPER_LAMBDA_ALPHA = 2.16e8  # the paper's §4
 DEFAULT_REP = "hog"
 
@@ -74,5 +79,9 @@ def resolve(rep, shape, options):
                                      s["iters"])
     s["iters"] = sum(n for _, n in s["schedule"])
     s["restarts"] = int(s["restarts"])
+    if s["method"] not in METHODS:
+        raise ValueError(f"unknown method {s['method']!r}; known: {', '.join(METHODS)}")
+    if s["method"] == "hoggle":  # NOTE: the dictionary file (its attributes) checked here
+        s["dictionary"] = hoggle.check(rep.name, rep.code_shape(h, w), s["dictionary"])
     s.update(rep=rep.name, layer=rep.layer, height=h, width=w, input_channels=rep.channels)
     return s

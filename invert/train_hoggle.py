@@ -2,7 +2,7 @@
 (module ``hoggle``) and write it to ``$INVREP_WEIGHTS/hoggle.h5``.
 
     python -m invert.fetch images       # the photos, once
-    python -m invert.train_hoggle       # about 5-10 minutes on two cores
+    python -m invert.train_hoggle       # 14 minutes on two cores shared with other jobs
 
 Training pairs: every 5 x 5-cell window of our VLFeat HOG, with the 56 x
 56 grey patch under it (``hoggle.training_pairs``), at a stride of one cell,
@@ -44,7 +44,7 @@ def parser():
            "images`)")
     a("-o", "--out", metavar="PATH", help=f"dictionary file (default: {hoggle.default_path()})")
     a("--atoms", type=int, default=1024, help="dictionary size K (default: %(default)s)")
-    a("--lambda", dest="lambda_", type=float, default=0.1,
+    a("--lambda", dest="lambda_", type=float, default=0.1, metavar="X",
       help="l1 weight of the codes (default: %(default)s)")
     a("--windows", type=int, metavar="N", help="use at most N training pairs (default: all)")
     a("--epochs", type=int, default=2, help="passes over the pairs (default: %(default)s)")

@@ -30,9 +30,10 @@ Choices, with their source (the authors' released MATLAB code ``ihog``:
   ``posAlpha``), the l1 weight lambda of the training kept for inversion
   (ours 0.1, ``train_hoggle``; ihog's ``learnpairdict.m`` defaults to 0.02);
 * every window of the HOG image at a stride of one cell; overlapping patch
-  reconstructions averaged (ours: weighted by a Gaussian of ``blend``
-  pixels around each patch centre, ihog multiplies by a Gaussian and
-  divides by the count), then the whole image min-max stretched to [0, 1].
+  reconstructions averaged (ours: weighted by a Gaussian of ``blend`` = 16
+  pixels, two cells, around each patch centre; ihog multiplies by a
+  Gaussian and divides by the count), then the whole image min-max
+  stretched to [0, 1], as ihog does.
 
 The HOG here is ours, VLFeat's UoCTTI (31-d, ``nets.shallow``), computed by
 the representation named in the dictionary file ("hog").

@@ -46,6 +46,12 @@ param         "pixels", "colour" or "fourier": what the solver moves
               (A representation's ``defaults`` fill options first: the
               deep networks use adaptive=16, box=True,
               ``representation.KIND_DEFAULTS``.)
+method        "descent" (the paper's method, all of the above) or "hoggle":
+              HOGgle's paired-dictionary inversion of HOG (module
+              ``hoggle``, the baseline of Table 1), which reads only
+              ``dictionary`` (its file, default
+              ``$INVREP_WEIGHTS/hoggle.h5``, made by ``python -m
+              invert.train_hoggle``) and ignores the descent options.
 """
 import time
 from dataclasses import dataclass, field
@@ -55,7 +61,7 @@ import numpy
 from minigrad import backend
 from nets.preprocess import to_gray
 
-from . import parametrise, representation
+from . import hoggle, parametrise, representation
 from .adam import Adam
 from .adaptive import solver_hooks
 from .images import load_image
@@ -127,6 +133,8 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
 
     z0 = rep.to_centred(x0)
     phi0 = rep.forward(backend.asarray(z0, dtype))
+    if s["method"] == "hoggle":
+        return _hoggle(rep, phi0, z0, s)
     mask = loss_mask(code_shape, s["window"], s["group"])
     objective = Objective(rep, phi0, s["sigma"], s["lambda_alpha"], s["lambda_tv"],
                           s["alpha"], s["beta"],
@@ -168,3 +176,33 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
                      phi0=backend.to_numpy(phi0)[0], settings=s, status=sol.status,
                      iterations=sol.iterations, seconds=seconds, resets=sol.resets,
                      nonfinite=sol.nonfinite)
+
+
+HOGGLE_SETTINGS = ("method", "rep", "layer", "height", "width", "input_channels", "gray",
+                   "dtype", "dictionary")
+
+
+def _hoggle(rep, phi0, z0, s):
+    """HOGgle's reconstruction from the code phi0 (1, C, Hc, Wc), as an
+    ``Inversion`` of one "restart": x is the centred reconstruction (there is
+    no sigma), history and final hold the normalised loss
+    ||Phi(x*) - Phi0||^2 / ||Phi0||^2, settings the dictionary's."""
+    dictionary = hoggle.load_dictionary(s["dictionary"])
+    start = time.perf_counter()
+    image, steps = hoggle.invert_hog(backend.to_numpy(phi0)[0], dictionary,
+                                     s["height"], s["width"])
+    seconds = time.perf_counter() - start
+    z = rep.to_centred(image)
+    phi = backend.to_numpy(rep.forward(backend.asarray(z, numpy.dtype(s["dtype"]).type)))
+    phi0 = backend.to_numpy(phi0)
+    loss = numpy.array([((phi - phi0) ** 2).sum() / (phi0 ** 2).sum()], numpy.float64)
+    settings = {k: s[k] for k in HOGGLE_SETTINGS}
+    settings.update(atoms=dictionary.atoms, cells=dictionary.cells,
+                    cell_size=dictionary.cell_size, lambda_l1=dictionary.lambda_,
+                    dictionary_seed=dictionary.attrs.get("seed"),
+                    coder_steps_mean=float(steps.mean()))
+    image_error = numpy.array([numpy.sqrt(((z - z0) ** 2).sum() / (z0 ** 2).sum())])
+    return Inversion(images=[image], x=z, history={"loss": loss[None], "total": loss[None]},
+                     final={"loss": loss, "total": loss}, error=numpy.sqrt(loss),
+                     image_error=image_error, phi=phi, phi0=phi0[0], settings=settings,
+                     iterations=int(steps.max()), seconds=seconds)

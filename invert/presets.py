@@ -18,6 +18,10 @@ script, which differ in lambda_tv = 0.5 (its lambdaTV = 1, halved); the
 others use our size-aware sigma and heuristic lambda_alpha (``objective``
 explains how the two relate).
 
+``hoggle``: HOG inverted by HOGgle's paired dictionary (``method``
+"hoggle", module ``hoggle``) instead of gradient descent: the paper's
+baseline.
+
 Deep networks:
 
 * ``cnn``: our default: sigma and lambda_alpha "auto" (the paper's
@@ -55,6 +59,7 @@ PRESETS = {
                  schedule="shallow"),
     "dsift": dict(rep="dsift", sigma="auto", lambda_alpha="auto", lambda_tv=5.0,
                   schedule="shallow"),
+    "hoggle": dict(rep="hog", method="hoggle"),
     "cnn": dict(sigma="auto", lambda_alpha="auto", **KIND_DEFAULTS["cnn"]),
     "cnn-paper": dict(sigma="paper", lambda_alpha=2.16e8, schedule="cnn", adaptive=None,
                       box=False),

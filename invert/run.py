@@ -40,7 +40,7 @@ from .experiments import EXPERIMENTS, Interrupted, run_experiment
 from .images import (DEFAULT_IMAGE, EXTENSIONS, ImageNote, load_image, save_image, save_json,
                      save_png)
 from .judge import Judge, pick
-from .settings import PARAMS, SOLVERS, choose, resolve
+from .settings import METHODS, PARAMS, SOLVERS, choose, resolve
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 3, 130
 
@@ -90,6 +90,10 @@ def parser():
     a("--judge", metavar="NAME", help="the ImageNet network that classifies originals and "
       "reconstructions (cross-network agreement; default: a network other than the one "
       "inverted, when its weights are present; none: no judge)")
+    a("--method", choices=METHODS, help="descent (the paper's, default) or hoggle (HOG only: "
+      "HOGgle's paired dictionary, trained by `python -m invert.train_hoggle`)")
+    a("--dictionary", metavar="PATH", help="HOGgle's dictionary file (default: "
+      "$INVREP_WEIGHTS/hoggle.h5)")
     a("--device", choices=backend.DEVICES, help="cpu (NumPy) or gpu (CuPy); default: "
       "$MINIGRAD_DEVICE, else cpu")
     a("--quiet", action="store_true", help="no progress bar")
@@ -106,7 +110,8 @@ def _number_or_word(v):
 def options_from(args):
     """The explicit options of the command line (no preset applied)."""
     names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
-             "restarts", "seed", "window", "group", "solver", "jitter", "param", "bound")
+             "restarts", "seed", "window", "group", "solver", "jitter", "param", "bound",
+             "method", "dictionary")
     opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     for k in ("sigma", "lambda_alpha", "lambda_tv"):
         if k in opts:
@@ -195,7 +200,8 @@ def main_jobs(args):
     """[(representation name, layer, options)]: ``--rep`` or the preset's
     representation, else HOG and every network whose weights are present."""
     rep, layer, opts = choose(args.rep, args.layer, args.preset, **options_from(args))
-    if args.rep or (args.preset and "rep" in presets.PRESETS[args.preset]):
+    if args.rep or args.method == "hoggle" or (args.preset and
+                                              "rep" in presets.PRESETS[args.preset]):
         return [(rep, layer, opts)]
     have, missing = registry.with_weights()
     for name in missing:
@@ -214,7 +220,8 @@ def main_job(args):
         rep = representation.get(name, layer)
         rep.code_shape(*image.shape[:2])
         resolve(rep, (rep.channels, *image.shape[:2]), opts)
-        jobs.append((rep, opts, f"{name}-{layer}" if layer else name))
+        tag = f"{name}-{layer}" if layer else name
+        jobs.append((rep, opts, tag + ("-hoggle" if opts.get("method") == "hoggle" else "")))
     judges = {rep.name: pick(rep.name, args.judge) for rep, _, _ in jobs}
     picture = Path(args.out) if is_picture(args.out) else None
     with output_folder(picture.parent if picture else args.out or "runs/default",

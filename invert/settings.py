@@ -14,7 +14,9 @@ one path the API, the command line and the experiments all take.
 Options (module ``api`` describes each): sigma, lambda_alpha, lambda_tv,
 alpha, beta, B, a, schedule, iters, momentum, restarts, seed, window, group,
 loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box, solver,
-memory, jitter, param, bound.
+memory, jitter, param, bound; method ("descent", the paper's, or "hoggle",
+the paired-dictionary baseline of module ``hoggle``, for HOG only) and
+dictionary (HOGgle's file, default ``$INVREP_WEIGHTS/hoggle.h5``).
 
 Every number is checked before any work (``check``, from ``choose`` for
 what was asked and from ``resolve`` for what is filled in): finite, in its
@@ -29,7 +31,7 @@ import numbers
 
 import numpy
 
-from . import presets
+from . import hoggle, presets
 from .objective import heuristic_lambdas
 from .representation import PAPER_SIGMA
 
@@ -37,9 +39,11 @@ OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, bet
                B=128.0, a=0.01, schedule=None, iters=None, momentum=0.9, restarts=1,
                seed=0, window=None, group=None, loss_weight=1.0, subtract_mean=True,
                tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False,
-               solver="momentum", memory=10, jitter=0, param="pixels", bound=None)
+               solver="momentum", memory=10, jitter=0, param="pixels", bound=None,
+               method="descent", dictionary=None)
 SOLVERS = ("momentum", "adam", "lbfgs")
 PARAMS = ("pixels", "colour", "fourier")
+METHODS = ("descent", "hoggle")
 PAPER_LAMBDA_ALPHA = 2.16e8  # the paper's §4
 DEFAULT_REP = "hog"
 # option -> (lowest, highest, words that stand for a value, integer?); a
@@ -55,7 +59,7 @@ RANGES = dict(sigma=([0], None, ("auto", "paper"), False),
               iters=(1, None, (), True), memory=(1, None, (), True),
               jitter=(0, None, (), True), bound=([0], None, (None,), False))
 # option -> the names it may take
-CHOICES = dict(dtype=("float32", "float64"), solver=SOLVERS, param=PARAMS)
+CHOICES = dict(dtype=("float32", "float64"), solver=SOLVERS, param=PARAMS, method=METHODS)
 
 
 def _range_text(lo, hi, integer):
@@ -211,5 +215,7 @@ def resolve(rep, shape, options):
     s["iters"] = sum(n for _, n in s["schedule"])
     if s["iters"] < 1:
         raise ValueError(f"the schedule must have at least one iteration, got {s['schedule']}")
+    if s["method"] == "hoggle":  # NOTE: the dictionary file (its attributes) checked here
+        s["dictionary"] = hoggle.check(rep.name, rep.code_shape(h, w), s["dictionary"])
     s.update(rep=rep.name, layer=rep.layer, height=h, width=w, input_channels=rep.channels)
     return s

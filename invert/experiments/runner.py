@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy
 from PIL import Image
 
-from .. import metrics, representation
+from .. import hoggle, metrics, representation
 from ..api import invert
 from ..images import (list_images, load_image, montage, save_json, save_npz, save_png,
                       save_text, stretch)
@@ -79,9 +79,13 @@ def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
         runs[run] = (loaded[rep_name].at(layer) if layer else loaded[rep_name], options, spec)
     for p in paths:
         h, w = load_resized(p, size, exp.colour).shape[:2]
-        for rep, options, _ in runs.values():
+        for run, (rep, options, _) in runs.items():
             rep.code_shape(h, w)
-            resolve(rep, (rep.channels, h, w), options)
+            try:
+                resolve(rep, (rep.channels, h, w), options)
+            except hoggle.DictionaryError as err:
+                others = ",".join(r for r in runs if r != run)
+                raise ValueError(f"{err}; or leave run {run} out (--runs {others})") from None
     return exp, paths, runs
 
 
@@ -216,6 +220,10 @@ def _settings(run, result):
     """One line: the resolved settings of ``result`` (a finished image of ``run``)."""
     s = json.loads(str(result["info"]))["settings"]
     kind = "grayscale" if s["input_channels"] == 1 or s["gray"] else "colour"
+    if s.get("method") == "hoggle":
+        return (f"* {run}: HOGgle on {s['rep']} of {s['height']}x{s['width']} {kind}, "
+                f"dictionary {s['dictionary']} ({s['atoms']} atoms, windows of "
+                f"{s['cells']}x{s['cells']} cells, lambda {s['lambda_l1']:g})")
     return (f"* {run}: {s['rep']} on {s['height']}x{s['width']} {kind}, "
             f"sigma {s['sigma']:.4g}, lambda_alpha {s['lambda_alpha']:.4g}, "
             f"lambda_tv {s['lambda_tv']:g}, beta {s['beta']:g}, "

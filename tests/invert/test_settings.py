@@ -36,7 +36,8 @@ def test_the_experiments_follow_it(tmp_path):
     from PIL import Image
     for k in range(2):
         Image.new("RGB", (40, 40), (k * 90, 50, 50)).save(tmp_path / f"im{k}.png")
-    _, _, runs = plan("table1", tmp_path, lambda_tv=0.25, rep="hogb")
+    _, _, runs = plan("table1", tmp_path, only=["HOG", "HOGb", "DSIFT"], lambda_tv=0.25,
+                      rep="hogb")
     for rep, options, spec in runs.values():  # the command line beats every run and preset
         assert rep.name == "hogb" and options["lambda_tv"] == 0.25
         assert options["sigma"] == "paper" and spec.preset.endswith("-paper")

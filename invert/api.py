@@ -43,6 +43,8 @@ jitter        shift the network's input by up to J pixels, a new random
               shift each iteration (IJCV 2016; module ``objective``).
 param         "pixels", "colour" or "fourier": what the solver moves
               (module ``parametrise``).
+init_scale    the norm of each restart's initial noise (1: the paper's,
+              an image of the norm of a typical image).
               (A representation's ``defaults`` fill options first: the
               deep networks use adaptive=16, box=True,
               ``representation.KIND_DEFAULTS``.)
@@ -143,6 +145,8 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
     rng = numpy.random.default_rng(s["seed"]) if rng is None else rng
     n = s["restarts"]
     x = random_init(rng, (n, rep.channels, h, w), dtype)
+    if s["init_scale"] != 1:
+        x = x * dtype(s["init_scale"])
     if init is not None:
         if tuple(numpy.shape(init)) != tuple(x.shape):
             raise ValueError(f"init has shape {tuple(numpy.shape(init))}, expected "

@@ -33,6 +33,8 @@ Deep networks:
 * ``cnn-paper``: the paper as printed: sigma 27098.1, lambda_alpha 2.16e8,
   the same schedule, plain momentum steps, no box.
 """
+from nets import registry
+
 from .representation import KIND_DEFAULTS
 
 SCHEDULES = {
@@ -64,6 +66,28 @@ PRESETS = {
     "cnn-paper": dict(sigma="paper", lambda_alpha=2.16e8, schedule="cnn", adaptive=None,
                       box=False),
 }
+# The best settings we measured, chosen on the 20 ImageNet photos of
+# ``python -m invert.fetch images`` only (docs/best-results.md): what
+# ``invert.invert`` and ``python -m invert.run`` use when no preset is named.
+BEST = {
+    "hog-best": dict(PRESETS["hog"]),
+    "hogb-best": dict(PRESETS["hogb"]),
+    "dsift-best": dict(PRESETS["dsift"]),
+    "cnn-best": dict(PRESETS["cnn"]),
+}
+PRESETS.update(BEST)
+DEFAULTS = {"hog": "hog-best", "hogb": "hogb-best", "dsift": "dsift-best"}
+
+
+def default_preset(rep_name):
+    """The preset used when none is named: the best one of ``rep_name``
+    (every ImageNet network: ``cnn-best``), or None (the authors' networks,
+    the random stand-in: the representation's own defaults)."""
+    if rep_name in DEFAULTS:
+        return DEFAULTS[rep_name]
+    network = registry.NETWORKS.get(rep_name)
+    return "cnn-best" if network is not None and network.kind == "cnn" and \
+        network.needs_weights else None
 
 
 def schedule(spec, iters=None):

@@ -198,8 +198,11 @@ def output_folder(path, scratch=()):
 
 def main_jobs(args):
     """[(representation name, layer, options)]: ``--rep`` or the preset's
-    representation, else HOG and every network whose weights are present."""
-    rep, layer, opts = choose(args.rep, args.layer, args.preset, **options_from(args))
+    representation, else HOG and every network whose weights are present,
+    each with the named preset or, without one, its own best
+    (``invert.settings.choose``)."""
+    explicit = options_from(args)
+    rep, layer, opts = choose(args.rep, args.layer, args.preset, **explicit)
     if args.rep or args.method == "hoggle" or (args.preset and
                                               "rep" in presets.PRESETS[args.preset]):
         return [(rep, layer, opts)]
@@ -207,7 +210,7 @@ def main_jobs(args):
     for name in missing:
         print(f"note: no weights for {name}, skipped ({registry.get(name).how_to_obtain()})",
               file=sys.stderr)
-    return [(rep, layer, opts)] + [(name, None, opts) for name in have]
+    return [(rep, layer, opts)] + [choose(name, None, args.preset, **explicit) for name in have]
 
 
 def main_job(args):

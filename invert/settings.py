@@ -5,7 +5,8 @@ one path the API, the command line and the experiments all take.
     merges a named preset (``presets.PRESETS``) with explicit arguments.
     Explicit arguments always win: ``choose(rep="dsift", preset="hog-paper")``
     inverts DSIFT with the paper's settings. Without either, ``rep`` is
-    "hog".
+    "hog"; without a preset, the representation's best one
+    (``presets.default_preset``: hog-best, ..., cnn-best).
 ``resolve(rep, shape, options)``
     fills the defaults (``OPTIONS``, then the representation's own:
     lambda_tv by layer, schedule, ...) and turns "auto"/"paper" into numbers
@@ -14,7 +15,7 @@ one path the API, the command line and the experiments all take.
 Options (module ``api`` describes each): sigma, lambda_alpha, lambda_tv,
 alpha, beta, B, a, schedule, iters, momentum, restarts, seed, window, group,
 loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box, solver,
-memory, jitter, param, bound; method ("descent", the paper's, or "hoggle",
+memory, jitter, param, bound, init_scale; method ("descent", the paper's, or "hoggle",
 the paired-dictionary baseline of module ``hoggle``, for HOG only) and
 dictionary (HOGgle's file, default ``$INVREP_WEIGHTS/hoggle.h5``).
 
@@ -40,7 +41,7 @@ OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, bet
                seed=0, window=None, group=None, loss_weight=1.0, subtract_mean=True,
                tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False,
                solver="momentum", memory=10, jitter=0, param="pixels", bound=None,
-               method="descent", dictionary=None)
+               method="descent", dictionary=None, init_scale=1.0)
 SOLVERS = ("momentum", "adam", "lbfgs")
 PARAMS = ("pixels", "colour", "fourier")
 METHODS = ("descent", "hoggle")
@@ -57,7 +58,8 @@ RANGES = dict(sigma=([0], None, ("auto", "paper"), False),
               tv_floor=([0], None, (), False), adaptive=([0], None, (None,), False),
               restarts=(1, None, (), True), seed=(0, None, (), True),
               iters=(1, None, (), True), memory=(1, None, (), True),
-              jitter=(0, None, (), True), bound=([0], None, (None,), False))
+              jitter=(0, None, (), True), bound=([0], None, (None,), False),
+              init_scale=([0], None, (), False))
 # option -> the names it may take
 CHOICES = dict(dtype=("float32", "float64"), solver=SOLVERS, param=PARAMS, method=METHODS)
 
@@ -137,6 +139,8 @@ def choose(rep=None, layer=None, preset=None, **options):
     ``rep`` and ``layer`` count as given unless None; any other option given
     is explicit, None included (``adaptive=None`` turns the step cap off).
     Every value is checked (``check``)."""
+    if preset is None:
+        preset = presets.default_preset(getattr(rep, "name", rep or DEFAULT_REP))
     merged = {**(presets.preset(preset) if preset is not None else {}), **options}
     rep = rep if rep is not None else merged.pop("rep", DEFAULT_REP)
     layer = layer if layer is not None else merged.pop("layer", None)

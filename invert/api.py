@@ -45,6 +45,9 @@ param         "pixels", "colour" or "fourier": what the solver moves
               (module ``parametrise``).
 init_scale    the norm of each restart's initial noise (1: the paper's,
               an image of the norm of a typical image).
+surrogate     HOG's hard orientation bins pass the bilinear gate's angular
+              gradient back (a straight-through estimate; the energy stays
+              exact; ``layers.orientation``).
               (A representation's ``defaults`` fill options first: the
               deep networks use adaptive=16, box=True,
               ``representation.KIND_DEFAULTS``.)
@@ -69,7 +72,7 @@ from .adaptive import solver_hooks
 from .images import load_image
 from .lbfgs import LBFGS
 from .objective import Objective, loss_mask
-from .settings import choose, resolve
+from .settings import choose, hard_gates, resolve
 from .solver import Momentum, minimise, random_init
 
 
@@ -133,6 +136,8 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
     s = resolve(rep, (rep.channels, h, w), options)
     dtype = numpy.dtype(s["dtype"]).type
 
+    for gate in hard_gates(rep):  # NOTE: set for this inversion whatever a previous one did
+        gate.surrogate = bool(s["surrogate"])
     z0 = rep.to_centred(x0)
     phi0 = rep.forward(backend.asarray(z0, dtype))
     if s["method"] == "hoggle":

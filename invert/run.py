@@ -82,6 +82,8 @@ def parser():
       "(decorrelated colours) or fourier (colour, and a 1/f-scaled spectrum)")
     a("--bound", metavar="B", type=float, help="bound each pixel's colour norm by B grey "
       "levels (default: none)")
+    a("--surrogate", action="store_true", default=None, help="HOG: pass the bilinear "
+      "gate's orientation gradient back through the hard bins (straight-through)")
     a("--restarts", metavar="N", type=int, help="random restarts, run as one batch (default 1)")
     a("--seed", metavar="N", type=int, help="seed of the initial noise (default 0)")
     a("--window", metavar="N", type=int, help="restrict the loss to the central N x N neurons")
@@ -111,7 +113,7 @@ def options_from(args):
     """The explicit options of the command line (no preset applied)."""
     names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
              "restarts", "seed", "window", "group", "solver", "jitter", "param", "bound",
-             "method", "dictionary")
+             "method", "dictionary", "surrogate")
     opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     for k in ("sigma", "lambda_alpha", "lambda_tv"):
         if k in opts:

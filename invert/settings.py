@@ -15,7 +15,7 @@ one path the API, the command line and the experiments all take.
 Options (module ``api`` describes each): sigma, lambda_alpha, lambda_tv,
 alpha, beta, B, a, schedule, iters, momentum, restarts, seed, window, group,
 loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box, solver,
-memory, jitter, param, bound, init_scale; method ("descent", the paper's, or "hoggle",
+memory, jitter, param, bound, init_scale, surrogate; method ("descent", the paper's, or "hoggle",
 the paired-dictionary baseline of module ``hoggle``, for HOG only) and
 dictionary (HOGgle's file, default ``$INVREP_WEIGHTS/hoggle.h5``).
 
@@ -32,6 +32,8 @@ import numbers
 
 import numpy
 
+from layers import OrientationGate
+
 from . import hoggle, presets
 from .objective import heuristic_lambdas
 from .representation import PAPER_SIGMA
@@ -41,7 +43,7 @@ OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, bet
                seed=0, window=None, group=None, loss_weight=1.0, subtract_mean=True,
                tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False,
                solver="momentum", memory=10, jitter=0, param="pixels", bound=None,
-               method="descent", dictionary=None, init_scale=1.0)
+               method="descent", dictionary=None, init_scale=1.0, surrogate=False)
 SOLVERS = ("momentum", "adam", "lbfgs")
 PARAMS = ("pixels", "colour", "fourier")
 METHODS = ("descent", "hoggle")
@@ -118,6 +120,9 @@ def check(options):
     for key, names in CHOICES.items():
         if options.get(key) is not None and str(options[key]) not in names:
             raise ValueError(f"{key} must be one of {', '.join(names)}, got {options[key]!r}")
+    for key in ("surrogate", "box", "gray", "subtract_mean"):
+        if key in options and not isinstance(options[key], (bool, numpy.bool_)):
+            raise ValueError(f"{key} must be True or False, got {options[key]!r}")
     window = options.get("window")
     if window is not None and numpy.ndim(window) == 0:
         options["window"] = number("window", window, 1, None, True)
@@ -177,6 +182,13 @@ def _check_mask(window, group, code_shape, rep):
                          f"0 <= c0 < c1 <= {w} ({where}), got {tuple(window)!r}")
 
 
+def hard_gates(rep):
+    """The hard orientation gates of ``rep``'s network (HOG's), where the
+    ``surrogate`` gradient applies."""
+    layers = getattr(rep.net, "layers", {})
+    return [g for g in layers.values() if isinstance(g, OrientationGate) and g.mode == "hard"]
+
+
 def resolve(rep, shape, options):
     """Turn "auto"/"paper"/None options into numbers for an image of ``shape``
     (C, H, W) under representation ``rep``; returns the settings dict.
@@ -219,6 +231,9 @@ def resolve(rep, shape, options):
     s["iters"] = sum(n for _, n in s["schedule"])
     if s["iters"] < 1:
         raise ValueError(f"the schedule must have at least one iteration, got {s['schedule']}")
+    if s["surrogate"] and not hard_gates(rep):
+        raise ValueError(f"surrogate is a gradient for HOG's hard orientation bins; "
+                         f"{rep.name} has none")
     if s["method"] == "hoggle":  # NOTE: the dictionary file (its attributes) checked here
         s["dictionary"] = hoggle.check(rep.name, rep.code_shape(h, w), s["dictionary"])
     s.update(rep=rep.name, layer=rep.layer, height=h, width=w, input_channels=rep.channels)

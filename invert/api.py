@@ -41,6 +41,7 @@ bound         None, or bound each pixel's colour norm by B grey levels
               (IJCV 2016; module ``adaptive``).
 jitter        shift the network's input by up to J pixels, a new random
               shift each iteration (IJCV 2016; module ``objective``).
+zoom          scale it by a random factor in [1/(1 + r), 1 + r] too.
 param         "pixels", "colour" or "fourier": what the solver moves
               (module ``parametrise``).
 init_scale    the norm of each restart's initial noise (1: the paper's,
@@ -146,7 +147,8 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
     objective = Objective(rep, phi0, s["sigma"], s["lambda_alpha"], s["lambda_tv"],
                           s["alpha"], s["beta"],
                           None if mask is None else backend.asarray(mask, dtype),
-                          s["loss_weight"], s["subtract_mean"], s["tv_floor"], s["jitter"])
+                          s["loss_weight"], s["subtract_mean"], s["tv_floor"], s["jitter"],
+                          s["zoom"])
     rng = numpy.random.default_rng(s["seed"]) if rng is None else rng
     n = s["restarts"]
     x = random_init(rng, (n, rep.channels, h, w), dtype)
@@ -159,7 +161,7 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
         x = backend.asarray(init, dtype)
     start = time.perf_counter()
     solver, project = make_solver(rep, s, dtype)
-    before = (lambda t: objective.draw(rng, n)) if s["jitter"] else None
+    before = (lambda t: objective.draw(rng, n)) if s["jitter"] or s["zoom"] else None
     if s["param"] == "pixels":
         sol = minimise(objective, x, solver, progress, project, before)
         x = sol.x

@@ -78,6 +78,8 @@ def parser():
     a("--solver", choices=SOLVERS, help="momentum (the paper's, default), adam or lbfgs")
     a("--jitter", metavar="J", type=int, help="shift the network's input by up to J pixels, "
       "a new random shift each iteration (default 0)")
+    a("--zoom", metavar="R", type=float, help="scale the network's input by a random "
+      "factor in [1/(1+R), 1+R], a new one each iteration (default 0)")
     a("--param", choices=PARAMS, help="what the solver moves: pixels (default), colour "
       "(decorrelated colours) or fourier (colour, and a 1/f-scaled spectrum)")
     a("--bound", metavar="B", type=float, help="bound each pixel's colour norm by B grey "
@@ -113,7 +115,7 @@ def options_from(args):
     """The explicit options of the command line (no preset applied)."""
     names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
              "restarts", "seed", "window", "group", "solver", "jitter", "param", "bound",
-             "method", "dictionary", "surrogate")
+             "method", "dictionary", "surrogate", "zoom")
     opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     for k in ("sigma", "lambda_alpha", "lambda_tv"):
         if k in opts:

@@ -111,7 +111,8 @@ OPTIONS = {"momentum": {}, "adam": dict(solver="adam", schedule=[(4.0, 12)]),
            "lbfgs": dict(solver="lbfgs"), "jitter": dict(jitter=2),
            "adam-jitter-colour": dict(solver="adam", jitter=1, param="colour",
                                       schedule=[(4.0, 12)]),
-           "fourier-bound": dict(param="fourier", bound=40.0, box=True)}
+           "fourier-bound": dict(param="fourier", bound=40.0, box=True),
+           "adam-zoom": dict(solver="adam", zoom=0.1, jitter=1, schedule=[(4.0, 12)])}
 
 
 @pytest.mark.parametrize("name", OPTIONS)

@@ -47,6 +47,12 @@ Box (``box=True``)
 keeps sigma x a valid picture (IJCV bounds each pixel's colour norm by
 160 instead; the exact range is the tighter, unit-free choice). With it
 the alpha-norm can no longer run away either.
+
+PixelBound (``bound=B``, grey levels; IJCV 2016's hard bound on the norm of
+each pixel's colour)
+    x_ij <- x_ij min(1, b / ||x_ij||),  b = B unit / sigma,
+x_ij the C values of pixel (i, j) of the centred image (a grey pixel's
+absolute value). After the box when both are on.
 """
 import numpy
 
@@ -89,6 +95,20 @@ class Box:
         return get_array_module(x).clip(x, self.lo, self.hi)
 
 
+class PixelBound:
+    """``project(x)``: each pixel's colour vector shrunk to norm <= b."""
+
+    def __init__(self, b):
+        if not b > 0:
+            raise ValueError(f"the pixel bound must be positive, got {b}")
+        self.b = float(b)
+
+    def __call__(self, x):
+        xp = get_array_module(x)
+        norm = xp.sqrt((x * x).sum(axis=1, keepdims=True))
+        return x * xp.minimum(1, self.b / xp.maximum(norm, 1e-30)).astype(x.dtype)
+
+
 def pixel_box(rep, height, width, sigma, dtype=None):
     """The Box of valid images (0..1 in every channel) in x's units."""
     shape = (height, width, 3) if rep.channels == 3 else (height, width)
@@ -98,12 +118,18 @@ def pixel_box(rep, height, width, sigma, dtype=None):
 
 
 def solver_hooks(rep, settings, dtype=None):
-    """(step, project) for ``momentum_descent`` from resolved settings:
-    ``adaptive`` (delta in grey levels, or None) and ``box`` (bool)."""
-    step = project = None
+    """(step, project) for the solver from resolved settings: ``adaptive``
+    (delta in grey levels, or None; momentum's step), ``box`` (bool) and
+    ``bound`` (B in grey levels, or None)."""
+    step, projections = None, []
     if settings.get("adaptive"):
         delta = float(settings["adaptive"]) * rep.unit / settings["sigma"]
         step = AdaptiveStep(delta, max(eta for eta, _ in settings["schedule"]))
     if settings.get("box"):
-        project = pixel_box(rep, settings["height"], settings["width"], settings["sigma"], dtype)
-    return step, project
+        projections.append(pixel_box(rep, settings["height"], settings["width"],
+                                     settings["sigma"], dtype))
+    if settings.get("bound"):
+        projections.append(PixelBound(settings["bound"] * rep.unit / settings["sigma"]))
+    if len(projections) < 2:
+        return step, (projections or [None])[0]
+    return step, lambda x: projections[1](projections[0](x))

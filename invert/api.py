@@ -7,10 +7,12 @@
     >>> r.history["loss"]  # (iterations, restarts), also "alpha", "tv", "total"
     >>> r.error            # ||Phi(x*) - Phi0|| / ||Phi0|| per restart
     >>> r.settings         # every resolved option (JSON-ready)
+    >>> r.status           # "done", "interrupted" or "diverged" (r.nonfinite: which term)
 
 Options (defaults in ``settings.OPTIONS``; a ``preset`` from
 ``presets.PRESETS`` fills them first, explicit arguments win, ``rep``
-included: ``settings.choose``):
+included: ``settings.choose``; every value is checked before any work,
+a ValueError naming the option and its range):
 
 sigma         "auto" (rho sqrt(C H W), ``representation``), "paper" (the
               authors' 27098.1 grey levels) or a number, in input units.
@@ -27,12 +29,35 @@ seed / rng    seed of the initial noise, or an explicit numpy Generator.
 window, group   restrict the loss to the central n x n neurons or to the
               "first"/"second" half of the channels (Figs. 9-10).
 gray          invert the grayscale image (forced for HOG/DSIFT).
+solver        "momentum" (the paper's, module ``solver``), "adam" (module
+              ``adam``: the schedule's rates are then steps in grey levels)
+              or "lbfgs" (module ``lbfgs``: only the schedule's length
+              counts); ``memory`` is L-BFGS's number of pairs (10).
 adaptive      None, or cap each pixel's step at this many grey levels
-              (IJCV 2016's AdaGrad denominator, module ``adaptive``).
+              (IJCV 2016's AdaGrad denominator, module ``adaptive``;
+              momentum only).
 box           clip x to the valid pixel range after each step.
+bound         None, or bound each pixel's colour norm by B grey levels
+              (IJCV 2016; module ``adaptive``).
+jitter        shift the network's input by up to J pixels, a new random
+              shift each iteration (IJCV 2016; module ``objective``).
+zoom          scale it by a random factor in [1/(1 + r), 1 + r] too.
+param         "pixels", "colour" or "fourier": what the solver moves
+              (module ``parametrise``).
+init_scale    the norm of each restart's initial noise (1: the paper's,
+              an image of the norm of a typical image).
+surrogate     HOG's hard orientation bins pass the bilinear gate's angular
+              gradient back (a straight-through estimate; the energy stays
+              exact; ``layers.orientation``).
               (A representation's ``defaults`` fill options first: the
               deep networks use adaptive=16, box=True,
               ``representation.KIND_DEFAULTS``.)
+method        "descent" (the paper's method, all of the above) or "hoggle":
+              HOGgle's paired-dictionary inversion of HOG (module
+              ``hoggle``, the baseline of Table 1), which reads only
+              ``dictionary`` (its file, default
+              ``$INVREP_WEIGHTS/hoggle.h5``, made by ``python -m
+              invert.train_hoggle``) and ignores the descent options.
 """
 import time
 from dataclasses import dataclass, field
@@ -42,12 +67,14 @@ import numpy
 from minigrad import backend
 from nets.preprocess import to_gray
 
-from . import representation
+from . import hoggle, parametrise, representation
+from .adam import Adam
 from .adaptive import solver_hooks
 from .images import load_image
+from .lbfgs import LBFGS
 from .objective import Objective, loss_mask
-from .settings import choose, resolve
-from .solver import momentum_descent, random_init
+from .settings import choose, hard_gates, resolve
+from .solver import Momentum, minimise, random_init
 
 
 @dataclass
@@ -57,6 +84,7 @@ class Inversion:
     history: dict           # term -> (iterations, N)
     final: dict             # term -> (N,) at the solution
     error: numpy.ndarray    # ||M(Phi(sigma x) - Phi0)|| / ||M Phi0|| per restart
+    image_error: numpy.ndarray  # ||sigma x - z0|| / ||z0|| per restart, z0 the centred input
     phi: numpy.ndarray      # codes of the reconstructions, (N, C', H', W')
     phi0: numpy.ndarray     # code of the original, (C', H', W')
     settings: dict
@@ -64,22 +92,38 @@ class Inversion:
     iterations: int = 0
     seconds: float = 0.0
     resets: list = field(default_factory=list)
+    nonfinite: tuple = ()   # diverged: the terms that stopped being finite (``solver``)
 
     @property
     def best(self):
-        """Index of the restart with the lowest final energy."""
-        return int(numpy.nanargmin(self.final["total"]))
+        """Index of the restart with the lowest final energy (NaN counts as
+        the highest: a run diverged from the start has no finite energy)."""
+        total = numpy.asarray(self.final["total"], dtype=numpy.float64)
+        return int(numpy.argmin(numpy.where(numpy.isnan(total), numpy.inf, total)))
 
     @property
     def image(self):
         return self.images[self.best]
 
 
-def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None, **options):
+def make_solver(rep, s, dtype=None):
+    """(solver, project) for resolved settings ``s`` (module docstring)."""
+    step, project = solver_hooks(rep, s, dtype)
+    if s["solver"] == "momentum":
+        return Momentum(s["schedule"], s["momentum"], step), project
+    if s["solver"] == "adam":  # NOTE: rates in grey levels per step, to x's units
+        return Adam([(eta * rep.unit / s["sigma"], n) for eta, n in s["schedule"]]), project
+    return LBFGS(s["iters"], s["memory"]), project
+
+
+def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None, init=None,
+           **options):
     """Reconstruct ``image`` (a path or an (H, W[, 3]) array in [0, 1]) from
     its code under representation ``rep`` (a name of ``nets.registry`` or a
     ``Representation``; default: the preset's, else "hog") cut at ``layer``.
-    See the module docstring."""
+    ``init``: start from this x (N, C, H, W) (e.g. ``Inversion.x`` of an
+    earlier run, with the same sigma) instead of random noise. See the module
+    docstring."""
     rep, layer, options = choose(rep, layer, preset, **options)
     if isinstance(rep, str):
         rep = representation.get(rep, layer)
@@ -93,26 +137,83 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
     s = resolve(rep, (rep.channels, h, w), options)
     dtype = numpy.dtype(s["dtype"]).type
 
-    phi0 = rep.forward(backend.asarray(rep.to_centred(x0), dtype))
+    for gate in hard_gates(rep):  # NOTE: set for this inversion whatever a previous one did
+        gate.surrogate = bool(s["surrogate"])
+    z0 = rep.to_centred(x0)
+    phi0 = rep.forward(backend.asarray(z0, dtype))
+    if s["method"] == "hoggle":
+        return _hoggle(rep, phi0, z0, s)
     mask = loss_mask(code_shape, s["window"], s["group"])
     objective = Objective(rep, phi0, s["sigma"], s["lambda_alpha"], s["lambda_tv"],
                           s["alpha"], s["beta"],
                           None if mask is None else backend.asarray(mask, dtype),
-                          s["loss_weight"], s["subtract_mean"], s["tv_floor"])
+                          s["loss_weight"], s["subtract_mean"], s["tv_floor"], s["jitter"],
+                          s["zoom"])
     rng = numpy.random.default_rng(s["seed"]) if rng is None else rng
-    x = random_init(rng, (s["restarts"], rep.channels, h, w), dtype)
+    n = s["restarts"]
+    x = random_init(rng, (n, rep.channels, h, w), dtype)
+    if s["init_scale"] != 1:
+        x = x * dtype(s["init_scale"])
+    if init is not None:
+        if tuple(numpy.shape(init)) != tuple(x.shape):
+            raise ValueError(f"init has shape {tuple(numpy.shape(init))}, expected "
+                             f"{tuple(x.shape)} (restarts, channels, height, width)")
+        x = backend.asarray(init, dtype)
     start = time.perf_counter()
-    step, project = solver_hooks(rep, s, dtype)
-    sol = momentum_descent(objective, x, s["schedule"], s["momentum"], progress, step, project)
+    solver, project = make_solver(rep, s, dtype)
+    before = (lambda t: objective.draw(rng, n)) if s["jitter"] or s["zoom"] else None
+    if s["param"] == "pixels":
+        sol = minimise(objective, x, solver, progress, project, before)
+        x = sol.x
+    else:
+        param = parametrise.make(s["param"], rep.channels, h, w)
+        target = parametrise.Reparametrised(objective, param)
+        sol = minimise(target, param.inverse(x), solver, progress, target.project(project),
+                       before)
+        x = param.forward(sol.x)
     seconds = time.perf_counter() - start
 
-    phi = rep.forward(s["sigma"] * sol.x)
+    phi = rep.forward(s["sigma"] * x)
     diff = phi - phi0 if mask is None else (phi - phi0) * objective.mask
-    n = sol.x.shape[0]
     error = numpy.sqrt(backend.to_numpy((diff * diff).reshape(n, -1).sum(axis=1))
                        .astype(numpy.float64) / objective.phi0_sq)
-    images = list(rep.from_centred(s["sigma"] * sol.x))
-    return Inversion(images=images, x=backend.to_numpy(sol.x), history=sol.history,
-                     final=sol.final, error=error, phi=backend.to_numpy(phi),
+    z = s["sigma"] * backend.to_numpy(x).astype(numpy.float64)
+    image_error = (numpy.sqrt(((z - z0) ** 2).reshape(n, -1).sum(axis=1))
+                   / numpy.sqrt((z0 ** 2).sum()))
+    images = list(rep.from_centred(s["sigma"] * x))
+    return Inversion(images=images, x=backend.to_numpy(x), history=sol.history,
+                     final=sol.final, error=error, image_error=image_error,
+                     phi=backend.to_numpy(phi),
                      phi0=backend.to_numpy(phi0)[0], settings=s, status=sol.status,
-                     iterations=sol.iterations, seconds=seconds, resets=sol.resets)
+                     iterations=sol.iterations, seconds=seconds, resets=sol.resets,
+                     nonfinite=sol.nonfinite)
+
+
+HOGGLE_SETTINGS = ("method", "rep", "layer", "height", "width", "input_channels", "gray",
+                   "dtype", "dictionary")
+
+
+def _hoggle(rep, phi0, z0, s):
+    """HOGgle's reconstruction from the code phi0 (1, C, Hc, Wc), as an
+    ``Inversion`` of one "restart": x is the centred reconstruction (there is
+    no sigma), history and final hold the normalised loss
+    ||Phi(x*) - Phi0||^2 / ||Phi0||^2, settings the dictionary's."""
+    dictionary = hoggle.load_dictionary(s["dictionary"])
+    start = time.perf_counter()
+    image, steps = hoggle.invert_hog(backend.to_numpy(phi0)[0], dictionary,
+                                     s["height"], s["width"])
+    seconds = time.perf_counter() - start
+    z = rep.to_centred(image)
+    phi = backend.to_numpy(rep.forward(backend.asarray(z, numpy.dtype(s["dtype"]).type)))
+    phi0 = backend.to_numpy(phi0)
+    loss = numpy.array([((phi - phi0) ** 2).sum() / (phi0 ** 2).sum()], numpy.float64)
+    settings = {k: s[k] for k in HOGGLE_SETTINGS}
+    settings.update(atoms=dictionary.atoms, cells=dictionary.cells,
+                    cell_size=dictionary.cell_size, lambda_l1=dictionary.lambda_,
+                    dictionary_seed=dictionary.attrs.get("seed"),
+                    coder_steps_mean=float(steps.mean()))
+    image_error = numpy.array([numpy.sqrt(((z - z0) ** 2).sum() / (z0 ** 2).sum())])
+    return Inversion(images=[image], x=z, history={"loss": loss[None], "total": loss[None]},
+                     final={"loss": loss, "total": loss}, error=numpy.sqrt(loss),
+                     image_error=image_error, phi=phi, phi0=phi0[0], settings=settings,
+                     iterations=int(steps.max()), seconds=seconds)

@@ -12,6 +12,10 @@
 * ``"window"`` (Fig. 9): ``window.png``, each reconstruction with the
   theoretical receptive field of the central window drawn as a white box
   (``field_box``).
+* ``"recognise"``: ``recognise.png``, one row per image: the original
+  labelled with the judge's class for it, then each reconstruction (as the
+  judge saw it, not stretched) labelled "top-1", "top-5" or "missed" and
+  the judge's class for it (``invert.judge``).
 """
 from pathlib import Path
 
@@ -50,6 +54,10 @@ def with_box(image, box, colour=(255, 255, 255)):
     return numpy.asarray(im)
 
 
+def verdict(agreement):
+    return "top-1" if agreement["top1"] else "top-5" if agreement["in_top5"] else "missed"
+
+
 def with_label(image, text):
     im = Image.fromarray(to_uint8(image)).convert("RGB")
     draw = ImageDraw.Draw(im)
@@ -58,12 +66,12 @@ def with_label(image, text):
     return numpy.asarray(im)
 
 
-def draw(exp, out, rows, runs, originals, finished):
+def draw(exp, out, rows, runs, originals, finished, agree=None):
     """Write the experiment's ``figure`` (module docstring). ``runs`` maps
     run names to (Representation, options, Run); ``originals`` maps image
     paths to images; ``finished`` maps (run, path) to the result file of
     every finished image (read here only by the figures that show
-    pictures)."""
+    pictures); ``agree`` maps (run, path) to the judge's agreement."""
     out, kind = Path(out), exp.figure
 
     def result(r, p, key):
@@ -91,6 +99,17 @@ def draw(exp, out, rows, runs, originals, finished):
                 for r in runs]
             grid.append(row)
         save_png(out / "window.png", montage(grid, ["original", *runs], cell=160))
+    elif kind == "recognise":
+        grid = []
+        for p, original in originals.items():
+            judged = [(r, agree[r, p]) for r in runs if (r, p) in (agree or {})]
+            if judged:
+                first = judged[0][1]
+                grid.append([with_label(original, f"class {first['original_class']}")] + [
+                    with_label(result(r, p, "recon"), f"{verdict(a)}: {a['top5'][0]}")
+                    for r, a in judged])
+        if grid:
+            save_png(out / "recognise.png", montage(grid, ["original", *runs], cell=160))
     else:
         raise ValueError(f"unknown figure {kind!r}")
 

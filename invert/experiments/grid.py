@@ -185,8 +185,14 @@ def _on_dask(pending, workers, scheduler, progress, log):
         waiting = {f.key: f for f in futures}
         del futures
         try:
-            for future in distributed.as_completed(list(waiting.values()), loop=client.loop):
+            arrivals = distributed.as_completed(list(waiting.values()), loop=client.loop)
+            for future in arrivals:
                 task, target = target_of[future.key]
+                if future.status in ("lost", "pending"):
+                    # NOTE: finished on a worker that died before we fetched the
+                    # result: the scheduler computes it again; wait for that
+                    arrivals.add(future)
+                    continue
                 if future.status == "finished":
                     result = future.result()
                     if result["status"] == "interrupted":  # NOTE: the worker got the Ctrl-C

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy
 
-from .. import metrics, representation
-from ..images import list_images, montage, save_png, save_text, stretch
-from ..settings import OPTIONS, choose, resolve
+from .. import hoggle, metrics, representation
+from ..images import list_images, montage, save_json, save_png, save_text, stretch
+from ..judge import Judge, pick
+from ..settings import OPTIONS, choose, number, resolve
 from . import deep, figures, grid, shallow
 from .tasks import load_resized, make_task
 
@@ -57,6 +58,9 @@ def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
     exp = EXPERIMENTS[name]
+    for key, value in (("limit", limit), ("size", size)):
+        if value is not None:
+            number(key, value, 1, integer=True)
     exp_runs = exp.runs_for(overrides.get("rep"))
     paths = list_images(images_dir)[:limit or exp.limit]
     size = size or exp.size
@@ -75,9 +79,13 @@ def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
         runs[run] = (loaded[rep_name].at(layer) if layer else loaded[rep_name], options, spec)
     for p in paths:
         h, w = load_resized(p, size, exp.colour).shape[:2]
-        for rep, options, _ in runs.values():
+        for run, (rep, options, _) in runs.items():
             rep.code_shape(h, w)
-            resolve(rep, (rep.channels, h, w), options)
+            try:
+                resolve(rep, (rep.channels, h, w), options)
+            except hoggle.DictionaryError as err:
+                others = ",".join(r for r in runs if r != run)
+                raise ValueError(f"{err}; or leave run {run} out (--runs {others})") from None
     return exp, paths, runs
 
 
@@ -94,20 +102,23 @@ def task_grid(exp, paths, runs, size=None):
 
 
 def run_experiment(name, images_dir, out, limit=None, only=None, size=None, progress=None,
-                   log=print, workers=None, scheduler=None, **overrides):
+                   log=print, workers=None, scheduler=None, judge=None, **overrides):
     """Run (or resume) experiment ``name``; returns the summary rows.
+    ``judge``: the network that classifies originals and reconstructions
+    (``invert.judge``; default: the representation's, "none": no judge);
     ``workers`` N > 1 runs the tasks on a local Dask cluster of N processes,
     ``scheduler`` (an address or a scheduler file) on an existing one
     (``grid``); ``progress(done, total, workers, note)`` follows the tasks."""
     grid.check(workers, scheduler)
     exp, paths, runs = plan(name, images_dir, limit, only, size, **overrides)
+    choose_judge(runs, judge)  # NOTE: a judge without weights fails before any work
     size = size or exp.size
     Path(out).mkdir(parents=True, exist_ok=True)
     pending = [(t, _file(out, t.run, t.image)) for t in task_grid(exp, paths, runs, size)]
     pending = [(t, target) for t, target in pending if not target.exists()]
     reps = {run: rep for run, (rep, _, _) in runs.items()}
     outcome = grid.run(pending, reps, workers, scheduler, progress, log)
-    rows = summarise(exp, paths, runs, out, size)
+    rows = summarise(exp, paths, runs, out, size, judge)
     if outcome.interrupted:
         raise Interrupted(f"interrupted; finished results and tables are in {out} "
                           f"(run the same command again to resume)")
@@ -116,11 +127,38 @@ def run_experiment(name, images_dir, out, limit=None, only=None, size=None, prog
     return rows
 
 
-def summarise(exp, paths, runs, out, size=None):
-    """Tables and montage from the finished per-image results."""
+def choose_judge(runs, name=None):
+    """The judge of these runs (``invert.judge.pick`` for the first run's
+    representation), or None."""
+    return pick(next(iter(runs.values()))[0].name, name) if runs else None
+
+
+def agreements(out, judge, runs, found, originals):
+    """{(run, path): judge's agreement} for the finished results ``found``,
+    cached in ``out/judge-<judge>.json`` by result file and its time stamp."""
+    cache_file = Path(out) / f"judge-{judge}.json"
+    cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    out_of_date = [(r, p) for (r, p), f in found.items()
+                   if cache.get(str(f), {}).get("stamp") != f.stat().st_mtime_ns]
+    if out_of_date:
+        network = Judge(judge)
+        for r, p in out_of_date:
+            with numpy.load(found[r, p]) as f:
+                (a,) = network.agreement(originals[p], [f["recon"]])
+            cache[str(found[r, p])] = dict(a, stamp=found[r, p].stat().st_mtime_ns)
+        save_json(cache_file, cache)
+    return {key: cache[str(f)] for key, f in found.items()}
+
+
+def summarise(exp, paths, runs, out, size=None, judge=None):
+    """Tables and montage from the finished per-image results; the judge's
+    agreement (``choose_judge``) beside the errors."""
     out = Path(out)
     finished = {(run, p): _file(out, run, p) for run in runs for p in paths
                 if _file(out, run, p).exists()}
+    originals = {p: load_resized(p, size, exp.colour) for p in paths}
+    judge = choose_judge(runs, judge)
+    agree = agreements(out, judge, runs, finished, originals) if judge else {}
     rows, per_image, recon, settings = [], [], {}, []
     for run in runs:
         found = [(p, numpy.load(finished[run, p])) for p in paths if (run, p) in finished]
@@ -134,24 +172,34 @@ def summarise(exp, paths, runs, out, size=None):
         errs = {d: metrics.reconstruction_errors(phi, phi0, d) for d in metrics.DEFINITIONS}
         (m, sd), (cm, csd) = (metrics.summary(errs[d]) for d in ("paper", "code"))
         reported = runs[run][2].paper or (None, None)
+        infos = [json.loads(str(f["info"])) for _, f in found]
+        image_errors = [i.get("image_error") for i in infos]  # NOTE: absent in older files
+        im, isd = metrics.summary(image_errors) if None not in image_errors else (None, None)
+        judged = [agree[run, p] for p, _ in found if (run, p) in agree]
         rows.append(dict(run=run, images=len(found), error_mean=m, error_std=sd,
                          code_error_mean=cm, code_error_std=csd,
-                         reported_mean=reported[0], reported_std=reported[1]))
-        for k, (p, f) in enumerate(found):
-            info = json.loads(str(f["info"]))
+                         reported_mean=reported[0], reported_std=reported[1],
+                         image_error_mean=im, image_error_std=isd, judge=judge,
+                         judge_top5=sum(a["in_top5"] for a in judged) if judge else None,
+                         judge_top1=sum(a["top1"] for a in judged) if judge else None))
+        for k, ((p, f), info) in enumerate(zip(found, infos)):
+            a = agree.get((run, p), {})
             per_image.append(dict(run=run, image=Path(p).name, paper_error=errs["paper"][k],
-                                  code_error=errs["code"][k], seconds=info["seconds"],
-                                  loss=info["final"]["loss"][0], status=info["status"]))
+                                  code_error=errs["code"][k],
+                                  image_error=info.get("image_error"),
+                                  judge_class=a.get("original_class"),
+                                  judge_top5=" ".join(map(str, a.get("top5", []))) or None,
+                                  seconds=info["seconds"], loss=info["final"]["loss"][0],
+                                  status=info["status"]))
     save_text(out / "table.md", _markdown(exp, rows, settings))
     save_text(out / "table.csv", _csv(rows))
     save_text(out / "per_image.csv", _csv(per_image))
-    originals = {p: load_resized(p, size, exp.colour) for p in paths}
     grid = [[originals[p]] + [stretch(recon.get((r, p))) for r in runs]
             for p in paths if any((r, p) in recon for r in runs)]
     if grid:
         save_png(out / "montage.png", montage(grid, ["original", *runs], cell=128))
     if exp.figure:
-        figures.draw(exp, out, rows, runs, originals, finished)
+        figures.draw(exp, out, rows, runs, originals, finished, agree)
     return rows
 
 
@@ -167,6 +215,10 @@ def _settings(run, result):
     """One line: the resolved settings of ``result`` (a finished image of ``run``)."""
     s = json.loads(str(result["info"]))["settings"]
     kind = "grayscale" if s["input_channels"] == 1 or s["gray"] else "colour"
+    if s.get("method") == "hoggle":
+        return (f"* {run}: HOGgle on {s['rep']} of {s['height']}x{s['width']} {kind}, "
+                f"dictionary {s['dictionary']} ({s['atoms']} atoms, windows of "
+                f"{s['cells']}x{s['cells']} cells, lambda {s['lambda_l1']:g})")
     return (f"* {run}: {s['rep']} on {s['height']}x{s['width']} {kind}, "
             f"sigma {s['sigma']:.4g}, lambda_alpha {s['lambda_alpha']:.4g}, "
             f"lambda_tv {s['lambda_tv']:g}, beta {s['beta']:g}, "
@@ -174,8 +226,10 @@ def _settings(run, result):
 
 
 def _markdown(exp, rows, settings=()):
-    header = ["| run | images | error (paper text) | error (authors' code) | paper |",
-              "| --- | --- | --- | --- | --- |"] if rows else [
+    judge = next((r["judge"] for r in rows if r["judge"]), None)
+    header = ["| run | images | error (paper text) | error (authors' code) | paper | "
+              "image error | " + (f"{judge}: top-5 / top-1 |" if judge else "judge |"),
+              "| --- | --- | --- | --- | --- | --- | --- |"] if rows else [
         "No error is reported: the paper's normalised error needs at least two finished "
         "images per run (N_Phi is the mean distance between the originals' codes)."]
     lines = [f"# {exp.title}", "",
@@ -184,7 +238,17 @@ def _markdown(exp, rows, settings=()):
     for r in rows:
         paper = "-" if r["reported_mean"] is None else \
             f"{r['reported_mean']:.2f} +- {r['reported_std']:.1f}"
+        image = "-" if r["image_error_mean"] is None else \
+            f"{r['image_error_mean']:.1f} +- {r['image_error_std']:.1f}"
+        judged = "-" if r["judge"] is None else \
+            f"{r['judge_top5']}/{r['images']} / {r['judge_top1']}/{r['images']}"
         lines.append(f"| {r['run']} | {r['images']} | {r['error_mean']:.2f} +- "
                      f"{r['error_std']:.1f} | {r['code_error_mean']:.2f} +- "
-                     f"{r['code_error_std']:.1f} | {paper} |")
-    return "\n".join(lines + [""] + list(settings)) + "\n"
+                     f"{r['code_error_std']:.1f} | {paper} | {image} | {judged} |")
+    notes = ["", "Image error: ||sigma x* - z0|| / ||z0|| in the network's input units "
+             "(after its preprocessing), percent."] if rows else []
+    if judge:
+        notes.append(f"Judge: {judge} classifies the original and the reconstruction; "
+                     f"top-5 / top-1 count the images whose original top-1 class is "
+                     f"among the reconstruction's top 5 / is its top 1.")
+    return "\n".join(lines + notes + [""] + list(settings)) + "\n"

@@ -115,7 +115,8 @@ def execute(task, rep=None, progress=None):
         res = invert(image, rep, progress=progress, **task.options)
     info = dict(image=task.image, run=task.run, status=res.status, seconds=res.seconds,
                 iterations=res.iterations, settings=res.settings,
-                final={k: v.tolist() for k, v in res.final.items()})
+                final={k: v.tolist() for k, v in res.final.items()},
+                image_error=float(res.image_error[res.best]))
     return dict(status=res.status, seconds=res.seconds, image=res.image, arrays=dict(
         recon=numpy.float32(res.image), phi=res.phi[res.best], phi0=res.phi0,
         info=json.dumps(info, default=str), restarts=numpy.float32(res.images)))

@@ -6,6 +6,7 @@ import pytest
 
 from invert import representation
 from invert.experiments import EXPERIMENTS, deep, figures, plan
+from invert import presets
 from invert.presets import PRESETS
 from nets import cnn, registry
 from nets.preprocess import Preprocess
@@ -49,8 +50,10 @@ def test_every_run_resolves_on_caffenet_through_the_registry(name, small_caffene
     assert len(paths) == min(3, exp.limit or 3)
     for rep, options, spec in runs.values():
         assert rep.name == "caffenet" and rep.layer == spec.options["layer"]
-        assert options["schedule"] in ("cnn", "window") and "lambda_tv" in options
+        assert options["schedule"] in ("cnn", "window") or spec.preset == "cnn-best"
+        assert "lambda_tv" in options or name == "recognise"  # its preset's or the layer's
         assert options["box"] == (name != "table3-paper")
+        assert sum(n for _, n in presets.schedule(options["schedule"])) <= 600
 
 
 @pytest.mark.parametrize("network", ["squeezenet1_1", "vgg19", "efficientnet_lite0"])
@@ -62,6 +65,22 @@ def test_every_run_resolves_with_the_real_weights(network):
     for exp in deep.EXPERIMENTS:
         for spec in exp.runs_for(network).values():
             assert spec.options["layer"] in rep.net
+    fig9_layers_have_5x5_neurons(rep, network)
+
+
+def fig9_layers_have_5x5_neurons(rep, network):
+    """Fig. 9 runs every Table 3 layer whose code at 227 x 227 holds 5 x 5
+    neurons, and no other (its window must fit the code)."""
+    fig9 = [spec.options["layer"] for spec in EXPERIMENTS["fig9"].runs_for(network).values()]
+    fits = [layer for layer in deep.TABLE3_LAYERS[network]
+            if min(rep.at(layer).code_shape(227, 227)[1:]) >= 5]
+    assert fig9 == fits and set(deep.ONE_BY_ONE[network]).isdisjoint(fits)
+
+
+def test_fig9_layers_of_caffenet_have_5x5_neurons():
+    net = cnn.caffenet(cnn.random_weights(CAFFENET_SMALL, numpy.random.default_rng(0)))
+    fig9_layers_have_5x5_neurons(representation.Representation(
+        "c", net, Preprocess((0.0, 0.0, 0.0))), "caffenet")
 
 
 def test_paper_lambda_choice_and_numbers():

@@ -38,6 +38,29 @@ def test_table3_writes_the_pivot_and_resumes(tmp_path, small_caffenet, photos):
     assert info["settings"]["box"] and info["settings"]["height"] == 67
 
 
+def test_the_judge_and_the_recognise_experiment(tmp_path, small_caffenet, photos, monkeypatch):
+    out = tmp_path / "rec"
+    rows = experiments.run_experiment("recognise", photos, out, rep="caffenet",
+                                      judge="caffenet", iters=3, log=lambda *a: None)
+    assert [r["run"] for r in rows] == ["fc8"] and rows[0]["judge"] == "caffenet"
+    assert 0 <= rows[0]["judge_top1"] <= rows[0]["judge_top5"] <= 3
+    assert rows[0]["image_error_mean"] > 0
+    md = (out / "table.md").read_text()
+    assert "caffenet: top-5 / top-1" in md and f"| {rows[0]['judge_top5']}/3 / " in md
+    assert (out / "recognise.png").is_file() and (out / "judge-caffenet.json").is_file()
+    lines = (out / "per_image.csv").read_text().splitlines()
+    assert "judge_class" in lines[0] and len(lines[1].split(",")) == len(lines[0].split(","))
+    # a second summary reads the judge's verdicts from its cache
+    monkeypatch.setattr(experiments.runner, "Judge", None)
+    again = experiments.run_experiment("recognise", photos, out, rep="caffenet",
+                                       judge="caffenet", iters=3, log=lambda *a: None)
+    assert again == rows
+    with pytest.raises(ValueError, match="no weights for the judge 'vgg19'"):
+        experiments.run_experiment("recognise", photos, tmp_path / "x", rep="caffenet",
+                                   judge="vgg19")
+    assert not (tmp_path / "x").exists()
+
+
 def test_pivot_of_no_finished_run_is_a_sentence_not_a_broken_table():
     md, csv = pivot("Table 3", {}, [])
     assert "No run has finished yet." in md and "| layer |" not in md
@@ -86,4 +109,5 @@ def test_command_line_inverts_squeezenet_from_its_last_layer(tmp_path):
     assert r.returncode == 0, r.stderr
     job = json.loads((tmp_path / "o" / "results.json").read_text())["jobs"][0]
     assert job["settings"]["layer"] == "pool10" and job["status"] == "done"
-    assert job["settings"]["adaptive"] == 16.0 and (tmp_path / "o" / "squeezenet1_1.png").is_file()
+    # the main job uses the network's best preset: Adam, no adaptive step
+    assert job["settings"]["solver"] == "adam" and job["settings"]["adaptive"] is None and (tmp_path / "o" / "squeezenet1_1.png").is_file()

@@ -47,8 +47,12 @@ def test_experiment_writes_tables_and_resumes(tmp_path, folder, tiny_experiment)
 
 @pytest.mark.slow
 def test_experiment_validates_before_any_work(tmp_path, folder, tiny_experiment):
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="lambda_tv must be .* >= 0, got -1"):
         experiments.run_experiment("tiny", folder, tmp_path / "out", lambda_tv=-1)
+    assert not (tmp_path / "out").exists()
+    for key, value in (("limit", 0), ("size", -3)):
+        with pytest.raises(ValueError, match=f"{key} must be an integer >= 1, got {value}"):
+            experiments.run_experiment("tiny", folder, tmp_path / "out", **{key: value})
     assert not (tmp_path / "out").exists()
     with pytest.raises(ValueError, match="unknown experiment"):
         experiments.plan("table9", folder)

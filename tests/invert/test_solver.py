@@ -78,6 +78,51 @@ def test_divergence_stops_and_keeps_the_last_finite_x():
     assert sol.iterations < 5
 
 
+class Terms:
+    """Three finite terms, one of them (or the gradient) made non-finite."""
+
+    def __init__(self, bad=None):
+        self.bad = bad
+
+    def energies(self, x):
+        one = numpy.ones(len(x))
+        terms = {"loss": one, "alpha": one, "tv": one}
+        if self.bad in terms:
+            terms[self.bad] = numpy.full(len(x), numpy.inf)
+        terms["total"] = terms["loss"] + terms["alpha"] + terms["tv"]
+        return terms
+
+    def evaluate(self, x):
+        return self.energies(x), x * (numpy.nan if self.bad == "gradient" else 1.0)
+
+
+@pytest.mark.parametrize("bad", ["loss", "alpha", "tv", "gradient"])
+def test_divergence_from_the_first_iteration_names_the_term(bad):
+    x0 = numpy.ones((2, 1, 2, 2))
+    sol = momentum_descent(Terms(bad), x0, [(0.1, 5)])
+    assert sol.status == "diverged" and sol.iterations == 0 and sol.nonfinite == (bad,)
+    assert sol.x is x0  # the start: nothing finite came after it
+    assert set(sol.history) == {"loss", "alpha", "tv", "total"}
+    assert all(h.shape == (0, 2) for h in sol.history.values())
+    assert momentum_descent(Terms(), x0, [(0.1, 5)]).nonfinite == ()
+
+
+def test_a_sum_that_overflows_is_named_total():
+    class Big(Terms):
+        def energies(self, x):
+            big = numpy.full(len(x), 1e308)
+            return {"loss": big, "alpha": big, "total": big + big}
+    sol = momentum_descent(Big(), numpy.ones((1, 1, 1, 1)), [(0.1, 3)])
+    assert sol.status == "diverged" and sol.nonfinite == ("total",)
+
+
+def test_a_last_step_that_blows_up_is_a_divergence_not_done():
+    x0 = numpy.ones((1, 1, 1, 1))
+    sol = momentum_descent(Quadratic(numpy.zeros((1, 1, 1, 1))), x0, [(1e200, 1)])
+    assert sol.status == "diverged" and sol.nonfinite == ("loss",)  # E(1 - 1e200) = inf
+    assert sol.x is x0 and sol.iterations == 0 and numpy.isfinite(sol.final["total"]).all()
+
+
 def test_interruption_keeps_what_was_done():
     def stop(t, total, terms):
         if t == 3:

@@ -1,0 +1,131 @@
+"""How the solver's unknown z becomes the image x: x = P z, P linear and
+invertible, so the objective is E(P z) and its gradient P^T dE/dx. A good P
+is a preconditioner: plain descent in z is descent in x with the metric
+(P P^T)^-1, which here favours the directions natural images vary in.
+Feature-visualisation work uses both bases below (Olah, Mordvintsev &
+Schubert, "Feature Visualization", Distill 2017).
+
+``pixels``   P = I: the paper's own parametrisation (bit for bit today's).
+``colour``   each pixel's colour is M z: M = C^(1/2) / sqrt(l_max), C the
+             covariance of the RGB colours of the 20 ImageNet validation
+             photos of ``python -m invert.fetch images`` (in [0, 1] units),
+             so a step in z moves the image along the colour axes natural
+             images use, and chroma (singular values 0.26 and 0.19 of M)
+             more slowly than brightness (1). Grey images: P = I.
+``fourier``  the colour basis, then per channel x = irfft2(w . Z) with the
+             orthonormal 2-D DFT, Z = z_re + i z_im on the half spectrum
+             (H, W // 2 + 1, 2 reals per frequency) and w(f) = f0 / max(f, f0),
+             f the spatial frequency in cycles per pixel, f0 = 1 / max(H, W):
+             steps shrink like 1/f, the spectrum of natural images.
+             Adjoint: dZ = m . rfft2(dx) (orthonormal), m = 2 on the columns
+             irfft2 mirrors (1 .. (W-1)//2), 1 on the others; then times w.
+
+Every P has ``forward`` (z -> x), ``backward`` (dx -> dz, the adjoint) and
+``inverse`` (x -> z); the box and pixel bound are applied to x
+(``Reparametrised.project``).
+"""
+import numpy
+
+from minigrad.backend import get_array_module
+
+# C^(1/2) / sqrt(l_max) of the foolbox ImageNet photos' RGB covariance
+# (eigenvalues of C: 0.1649, 0.0114, 0.0061)
+COLOUR = numpy.array([[0.4745, 0.2681, 0.2308],
+                      [0.2681, 0.4690, 0.2728],
+                      [0.2308, 0.2728, 0.5115]])
+KINDS = ("pixels", "colour", "fourier")
+
+
+class Pixels:
+    def forward(self, z):
+        return z
+
+    backward = inverse = forward
+
+
+class Colour:
+    """x[:, c] = sum_k M[c, k] z[:, k] for 3 channels; the identity for 1."""
+
+    def __init__(self, channels):
+        self.m = COLOUR if channels == 3 else numpy.eye(channels)
+        self.m_inv = numpy.linalg.inv(self.m)
+
+    @staticmethod
+    def _mix(m, a):
+        xp = get_array_module(a)
+        return xp.einsum("ck,nkhw->nchw", xp.asarray(m, dtype=a.dtype), a)
+
+    def forward(self, z):
+        return self._mix(self.m, z)
+
+    def backward(self, dx):
+        return self._mix(self.m.T, dx)
+
+    def inverse(self, x):
+        return self._mix(self.m_inv, x)
+
+
+class Fourier:
+    """The colour basis, then the scaled spectrum of each channel (module docstring)."""
+
+    def __init__(self, channels, height, width):
+        self.colour, self.size = Colour(channels), (height, width)
+        fy = numpy.fft.fftfreq(height)[:, None]
+        fx = numpy.fft.rfftfreq(width)[None, :]
+        f0 = 1.0 / max(height, width)
+        self.w = f0 / numpy.maximum(numpy.sqrt(fy ** 2 + fx ** 2), f0)
+        self.m = numpy.ones(fx.shape[1])
+        self.m[1:(width - 1) // 2 + 1] = 2.0
+
+    def forward(self, z):
+        xp = get_array_module(z)
+        spectrum = (z[..., 0] + 1j * z[..., 1]) * xp.asarray(self.w)
+        x = xp.fft.irfft2(spectrum, s=self.size, norm="ortho").astype(z.dtype)
+        return self.colour.forward(x)
+
+    def backward(self, dx):
+        xp = get_array_module(dx)
+        d = xp.fft.rfft2(self.colour.backward(dx), norm="ortho") * xp.asarray(self.m * self.w)
+        return xp.stack([d.real, d.imag], axis=-1).astype(dx.dtype)
+
+    def inverse(self, x):
+        xp = get_array_module(x)
+        d = xp.fft.rfft2(self.colour.inverse(x), norm="ortho") / xp.asarray(self.w)
+        return xp.stack([d.real, d.imag], axis=-1).astype(x.dtype)
+
+
+def make(kind, channels, height, width):
+    if kind == "pixels":
+        return Pixels()
+    if kind == "colour":
+        return Colour(channels)
+    if kind == "fourier":
+        return Fourier(channels, height, width)
+    raise ValueError(f"param must be one of {', '.join(KINDS)}, got {kind!r}")
+
+
+class Reparametrised:
+    """The objective E(P z) of an objective E(x), for the solver to run on z
+    (the layer contract too: ``forward``/``backward``, for gradcheck)."""
+
+    def __init__(self, objective, param):
+        self.objective, self.param = objective, param
+
+    def evaluate(self, z):
+        terms, grad = self.objective.evaluate(self.param.forward(z))
+        return terms, self.param.backward(grad)
+
+    def energies(self, z):
+        return self.objective.energies(self.param.forward(z))
+
+    def forward(self, z):
+        return self.objective.forward(self.param.forward(z))
+
+    def backward(self, dzdy):
+        return self.param.backward(self.objective.backward(dzdy))
+
+    def project(self, box):
+        """``box`` applied to x, as a map of z (None stays None)."""
+        if box is None:
+            return None
+        return lambda z: self.param.inverse(box(self.param.forward(z)))

@@ -1,0 +1,85 @@
+"""invert.parametrise (pixels, colour, Fourier) and the jitter of
+invert.objective: forward/backward by finite differences, exact inverses."""
+import numpy
+import pytest
+
+from inversion_helpers import tiny_rep
+from invert import parametrise
+from invert.objective import Objective
+from minigrad import check_backward
+
+
+@pytest.mark.parametrize("kind, shape", [("colour", (2, 3, 5, 6)), ("colour", (2, 1, 5, 6)),
+                                         ("fourier", (2, 3, 6, 8)), ("fourier", (1, 3, 7, 9)),
+                                         ("fourier", (2, 1, 5, 4))])
+def test_forward_backward_and_inverse(kind, shape):
+    n, c, h, w = shape
+    param = parametrise.make(kind, c, h, w)
+    x = numpy.random.default_rng(0).standard_normal(shape)
+    z = param.inverse(x)
+    numpy.testing.assert_allclose(param.forward(z), x, atol=1e-12)  # exact inverse
+    check_backward(param, z, seed=1)  # backward is the adjoint of forward
+
+
+def test_colour_basis_is_the_photos_covariance_root():
+    m = parametrise.COLOUR
+    numpy.testing.assert_allclose(m, m.T)
+    assert numpy.linalg.svd(m)[1] == pytest.approx([1.0, 0.2628, 0.1923], abs=2e-3)
+
+
+def test_fourier_steps_shrink_with_frequency():
+    param = parametrise.make("fourier", 1, 16, 16)
+    z = numpy.zeros((1, 1, 16, 9, 2))
+    z[0, 0, 0, 1, 0] = 1.0   # lowest horizontal frequency
+    low = param.forward(z)
+    z[0, 0, 0, 1, 0], z[0, 0, 0, 8, 0] = 0.0, 1.0  # highest
+    high = param.forward(z)
+    assert numpy.abs(low).max() > 7 * numpy.abs(high).max()
+
+
+def test_pixels_is_the_identity():
+    x = numpy.ones((1, 1, 2, 2))
+    p = parametrise.make("pixels", 1, 2, 2)
+    assert p.forward(x) is x and p.backward(x) is x and p.inverse(x) is x
+    with pytest.raises(ValueError, match="param must be one of pixels, colour, fourier"):
+        parametrise.make("wavelets", 1, 2, 2)
+
+
+def objective(jitter=0, seed=0, zoom=0.0):
+    rep = tiny_rep()
+    rng = numpy.random.default_rng(seed)
+    phi0 = rep.forward(rep.to_centred(rng.random((10, 12, 3))))
+    return Objective(rep, phi0, sigma=3.0, lambda_alpha=0.7, lambda_tv=0.3, jitter=jitter,
+                     zoom=zoom)
+
+
+def start(n=2, seed=1):
+    x = numpy.random.default_rng(seed).standard_normal((n, 3, 10, 12))
+    return x / numpy.sqrt((x.reshape(n, -1) ** 2).sum(1)).reshape(-1, 1, 1, 1)
+
+
+def test_jittered_objective_gradient():
+    obj = objective(jitter=3)
+    obj.draw(numpy.random.default_rng(2), 2)
+    assert obj.shift.shifts != [(0, 0), (0, 0)]
+    check_backward(obj, start(), seed=3, rtol=1e-5, atol=1e-9)
+    # the shift moves what the network sees, not the priors nor the final energies
+    x = start()
+    shifted, still = obj.forward(x), obj.energies(x)["total"]
+    assert not numpy.allclose(shifted, still)
+    assert objective().energies(x)["total"] == pytest.approx(still)
+
+
+@pytest.mark.parametrize("kind", ["colour", "fourier"])
+def test_reparametrised_objective_gradient(kind):
+    target = parametrise.Reparametrised(objective(jitter=1), parametrise.make(kind, 3, 10, 12))
+    target.objective.draw(numpy.random.default_rng(4), 2)
+    check_backward(target, target.param.inverse(start()), seed=5, rtol=1e-5, atol=1e-9)
+
+
+
+def test_zoomed_and_jittered_objective_gradient():
+    target = objective(jitter=2, zoom=0.2)
+    target.draw(numpy.random.default_rng(6), 2)
+    assert min(target.zoom.scales) != 1.0 and target.shift.shifts != [(0, 0), (0, 0)]
+    check_backward(target, start(), seed=7, rtol=1e-5, atol=1e-9)

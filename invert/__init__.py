@@ -7,10 +7,12 @@ and its gradient), ``priors``, ``solver`` (momentum descent) and
 ``adaptive`` (its safeguards for deep networks), ``metrics`` (the
 normalised errors), ``presets`` (named settings) and ``settings`` (from
 what was asked to the numbers a run uses), ``images`` (reading and writing
-pictures). ``experiments`` holds the paper's experiments. The commands:
-``python -m invert.run`` (invert, or run an experiment), ``python -m
-invert.fetch`` (weights and photos), ``python -m invert.convert`` (weights
-you hold).
+pictures); ``hoggle`` and ``sparsecode`` are the baseline of Table 1,
+HOGgle's paired-dictionary inversion (``method="hoggle"``). ``experiments``
+holds the paper's experiments. The commands: ``python -m invert.run``
+(invert, or run an experiment), ``python -m invert.fetch`` (weights and
+photos), ``python -m invert.convert`` (weights you hold), ``python -m
+invert.train_hoggle`` (HOGgle's dictionary).
 
 What Phi is lives below, in ``nets``; the names it exported from here
 before are still here: ``hog``, ``dsift``, ``hog_net``, ``dsift_net``,

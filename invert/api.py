@@ -41,11 +41,23 @@ bound         None, or bound each pixel's colour norm by B grey levels
               (IJCV 2016; module ``adaptive``).
 jitter        shift the network's input by up to J pixels, a new random
               shift each iteration (IJCV 2016; module ``objective``).
+zoom          scale it by a random factor in [1/(1 + r), 1 + r] too.
 param         "pixels", "colour" or "fourier": what the solver moves
               (module ``parametrise``).
+init_scale    the norm of each restart's initial noise (1: the paper's,
+              an image of the norm of a typical image).
+surrogate     HOG's hard orientation bins pass the bilinear gate's angular
+              gradient back (a straight-through estimate; the energy stays
+              exact; ``layers.orientation``).
               (A representation's ``defaults`` fill options first: the
               deep networks use adaptive=16, box=True,
               ``representation.KIND_DEFAULTS``.)
+method        "descent" (the paper's method, all of the above) or "hoggle":
+              HOGgle's paired-dictionary inversion of HOG (module
+              ``hoggle``, the baseline of Table 1), which reads only
+              ``dictionary`` (its file, default
+              ``$INVREP_WEIGHTS/hoggle.h5``, made by ``python -m
+              invert.train_hoggle``) and ignores the descent options.
 """
 import time
 from dataclasses import dataclass, field
@@ -55,13 +67,13 @@ import numpy
 from minigrad import backend
 from nets.preprocess import to_gray
 
-from . import parametrise, representation
+from . import hoggle, parametrise, representation
 from .adam import Adam
 from .adaptive import solver_hooks
 from .images import load_image
 from .lbfgs import LBFGS
 from .objective import Objective, loss_mask
-from .settings import choose, resolve
+from .settings import choose, hard_gates, resolve
 from .solver import Momentum, minimise, random_init
 
 
@@ -125,16 +137,23 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
     s = resolve(rep, (rep.channels, h, w), options)
     dtype = numpy.dtype(s["dtype"]).type
 
+    for gate in hard_gates(rep):  # NOTE: set for this inversion whatever a previous one did
+        gate.surrogate = bool(s["surrogate"])
     z0 = rep.to_centred(x0)
     phi0 = rep.forward(backend.asarray(z0, dtype))
+    if s["method"] == "hoggle":
+        return _hoggle(rep, phi0, z0, s)
     mask = loss_mask(code_shape, s["window"], s["group"])
     objective = Objective(rep, phi0, s["sigma"], s["lambda_alpha"], s["lambda_tv"],
                           s["alpha"], s["beta"],
                           None if mask is None else backend.asarray(mask, dtype),
-                          s["loss_weight"], s["subtract_mean"], s["tv_floor"], s["jitter"])
+                          s["loss_weight"], s["subtract_mean"], s["tv_floor"], s["jitter"],
+                          s["zoom"])
     rng = numpy.random.default_rng(s["seed"]) if rng is None else rng
     n = s["restarts"]
     x = random_init(rng, (n, rep.channels, h, w), dtype)
+    if s["init_scale"] != 1:
+        x = x * dtype(s["init_scale"])
     if init is not None:
         if tuple(numpy.shape(init)) != tuple(x.shape):
             raise ValueError(f"init has shape {tuple(numpy.shape(init))}, expected "
@@ -142,7 +161,7 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
         x = backend.asarray(init, dtype)
     start = time.perf_counter()
     solver, project = make_solver(rep, s, dtype)
-    before = (lambda t: objective.draw(rng, n)) if s["jitter"] else None
+    before = (lambda t: objective.draw(rng, n)) if s["jitter"] or s["zoom"] else None
     if s["param"] == "pixels":
         sol = minimise(objective, x, solver, progress, project, before)
         x = sol.x
@@ -168,3 +187,33 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
                      phi0=backend.to_numpy(phi0)[0], settings=s, status=sol.status,
                      iterations=sol.iterations, seconds=seconds, resets=sol.resets,
                      nonfinite=sol.nonfinite)
+
+
+HOGGLE_SETTINGS = ("method", "rep", "layer", "height", "width", "input_channels", "gray",
+                   "dtype", "dictionary")
+
+
+def _hoggle(rep, phi0, z0, s):
+    """HOGgle's reconstruction from the code phi0 (1, C, Hc, Wc), as an
+    ``Inversion`` of one "restart": x is the centred reconstruction (there is
+    no sigma), history and final hold the normalised loss
+    ||Phi(x*) - Phi0||^2 / ||Phi0||^2, settings the dictionary's."""
+    dictionary = hoggle.load_dictionary(s["dictionary"])
+    start = time.perf_counter()
+    image, steps = hoggle.invert_hog(backend.to_numpy(phi0)[0], dictionary,
+                                     s["height"], s["width"])
+    seconds = time.perf_counter() - start
+    z = rep.to_centred(image)
+    phi = backend.to_numpy(rep.forward(backend.asarray(z, numpy.dtype(s["dtype"]).type)))
+    phi0 = backend.to_numpy(phi0)
+    loss = numpy.array([((phi - phi0) ** 2).sum() / (phi0 ** 2).sum()], numpy.float64)
+    settings = {k: s[k] for k in HOGGLE_SETTINGS}
+    settings.update(atoms=dictionary.atoms, cells=dictionary.cells,
+                    cell_size=dictionary.cell_size, lambda_l1=dictionary.lambda_,
+                    dictionary_seed=dictionary.attrs.get("seed"),
+                    coder_steps_mean=float(steps.mean()))
+    image_error = numpy.array([numpy.sqrt(((z - z0) ** 2).sum() / (z0 ** 2).sum())])
+    return Inversion(images=[image], x=z, history={"loss": loss[None], "total": loss[None]},
+                     final={"loss": loss, "total": loss}, error=numpy.sqrt(loss),
+                     image_error=image_error, phi=phi, phi0=phi0[0], settings=settings,
+                     iterations=int(steps.max()), seconds=seconds)

@@ -17,8 +17,11 @@ Jitter (``jitter`` J > 0; Mahendran & Vedaldi, IJCV 2016): the network sees
 sigma x circularly shifted by (dy, dx) drawn uniformly from [-J, J]^2 for
 each restart (``draw``, once per iteration), the priors the image itself:
 E(x) = C ||M (Phi(S sigma x) - Phi0)||^2 / ||M Phi0||^2 + priors(x), and
-J_Phi^T is followed by S^T (``layers.shift``). ``energies`` (the final ones
-reported) are those of the unshifted image.
+J_Phi^T is followed by S^T (``layers.shift``). Zoom (``zoom`` r > 0): before
+the shift, sigma x is scaled about its centre by a factor drawn
+log-uniformly from [1/(1 + r), 1 + r] per restart and iteration
+(``layers.zoom``). ``energies`` (the final ones reported) are those of the
+image as it is.
 
 Balancing (paper §2). If sigma x has pixels of magnitude B (the half range of
 the input, B = 128 grey levels) then R_alpha(x) ~ H W (B/sigma)^alpha, and if
@@ -47,7 +50,7 @@ authors' code for every size):
 """
 import numpy
 
-from layers import Shift
+from layers import Shift, Zoom
 from minigrad.backend import get_array_module, to_numpy
 
 from .priors import AlphaNorm, TotalVariation
@@ -102,7 +105,7 @@ class Objective:
 
     def __init__(self, rep, phi0, sigma, lambda_alpha, lambda_tv, alpha=6.0,
                  beta=2.0, mask=None, loss_weight=1.0, subtract_mean=True,
-                 tv_floor=1e-5, jitter=0):
+                 tv_floor=1e-5, jitter=0, zoom=0.0):
         if lambda_alpha < 0 or lambda_tv < 0 or loss_weight < 0:
             raise ValueError("lambda_alpha, lambda_tv and the loss weight must be "
                              f"non-negative; got {lambda_alpha}, {lambda_tv}, {loss_weight}")
@@ -112,8 +115,9 @@ class Objective:
         self.loss_weight = float(loss_weight)
         self.alpha_norm = AlphaNorm(alpha, subtract_mean)
         self.tv = TotalVariation(beta, tv_floor)
-        self.jitter = int(jitter)
+        self.jitter, self.zoom_range = int(jitter), float(zoom)
         self.shift = Shift([]) if self.jitter else None
+        self.zoom = Zoom([]) if self.zoom_range else None
         masked = phi0 if mask is None else phi0 * mask
         self.phi0_sq = float(to_numpy((masked * masked).sum()))
         if not self.phi0_sq > 0:
@@ -121,7 +125,10 @@ class Objective:
                              "normalised loss is undefined")
 
     def draw(self, rng, n):
-        """New jitter shifts for a batch of n restarts (nothing without jitter)."""
+        """New jitter shifts and zoom factors for a batch of n restarts."""
+        if self.zoom is not None:
+            r = numpy.log1p(self.zoom_range)
+            self.zoom.scales = [float(v) for v in numpy.exp(rng.uniform(-r, r, size=n))]
         if self.shift is not None:
             j = self.jitter
             self.shift.shifts = [tuple(int(v) for v in d)
@@ -129,10 +136,14 @@ class Objective:
 
     def _terms(self, x, jitter=True):
         z = self.sigma * x
-        if self.shift is not None and jitter:
-            if len(self.shift.shifts) != len(x):  # NOTE: not drawn yet: no shift
-                self.shift.shifts = [(0, 0)] * len(x)
-            z = self.shift.forward(z)
+        self._moved = jitter and (self.shift is not None or self.zoom is not None)
+        if self._moved:
+            for layer, still in ((self.zoom, 1.0), (self.shift, (0, 0))):
+                if layer is not None:
+                    values = layer.scales if layer is self.zoom else layer.shifts
+                    if len(values) != len(x):  # NOTE: not drawn yet: none
+                        values[:] = [still] * len(x)
+                    z = layer.forward(z)
         r = self.rep.forward(z) - self.phi0
         if self.mask is not None:
             r = r * self.mask
@@ -165,6 +176,9 @@ class Objective:
         """dz/dx for dz/dE = dzdy (one value per restart)."""
         dphi = (2 * self.loss_weight / self.phi0_sq) * self._r * dzdy.reshape(-1, 1, 1, 1)
         dz = self.rep.backward(dphi.astype(self._r.dtype, copy=False))
-        grad = self.sigma * (dz if self.shift is None else self.shift.backward(dz))
+        if self._moved:
+            for layer in (self.shift, self.zoom):
+                dz = dz if layer is None else layer.backward(dz)
+        grad = self.sigma * dz
         return (grad + self.lambda_alpha * self.alpha_norm.backward(dzdy)
                 + self.lambda_tv * self.tv.backward(dzdy))

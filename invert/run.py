@@ -12,12 +12,14 @@ one representation asked for, with ``result.json`` beside it. Notes on how
 the image was read (alpha composited on white, ...) go to stderr, once per
 image. With an experiment (``table1``, ``fig4``, ``table3``, ``fig2`` ...,
 ``invert.experiments``) it runs the paper's experiment over ``--images``;
-its options override every run's settings and ``--rep`` picks the network.
-Settings are resolved by ``invert.settings``: explicit options beat the
-preset.
+its options override every run's settings and ``--rep`` picks the network;
+its tasks run on Dask workers when Dask is installed (``--workers``,
+``--scheduler``; ``invert.experiments.grid``). Settings are resolved by
+``invert.settings``: explicit options beat the preset.
 
 Exit status: 0 done; 1 bad input (one-line message, checked before any
-work, nothing written); 2 bad usage; 3 diverged (the message names the term
+work, nothing written) or failed experiment tasks (named; the others are
+written); 2 bad usage; 3 diverged (the message names the term
 that went non-finite; the last finite result is written); 130 interrupted
 (what was finished is written, marked "interrupted").
 """
@@ -36,11 +38,11 @@ from nets.preprocess import to_gray
 
 from . import presets, representation
 from .api import invert
-from .experiments import EXPERIMENTS, Interrupted, run_experiment
+from .experiments import EXPERIMENTS, Interrupted, grid, run_experiment
 from .images import (DEFAULT_IMAGE, EXTENSIONS, ImageNote, load_image, save_image, save_json,
                      save_png)
 from .judge import Judge, pick
-from .settings import PARAMS, SOLVERS, choose, resolve
+from .settings import METHODS, PARAMS, SOLVERS, choose, resolve
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 3, 130
 
@@ -64,6 +66,11 @@ def parser():
     a("--runs", metavar="A,B", help="experiments: only these runs (e.g. HOG,HOGb)")
     a("--size", type=int, metavar="N", help="experiments: resize images to N x N "
       "(default: native resolution, as the paper)")
+    a("--workers", metavar="N", type=int, help="experiments: run the tasks on a local Dask "
+      "cluster of N one-thread worker processes (default: one per core when Dask is "
+      f"installed, {grid.INSTALL}; 1: in this process)")
+    a("--scheduler", metavar="ADDRESS", help="experiments: send the tasks to an existing Dask "
+      "cluster (tcp://host:8786, or the JSON file of `dask scheduler --scheduler-file`)")
     a("--out", metavar="DIR|FILE", help="output directory (default: runs/default or "
       "runs/<experiment>), or one picture (result.png, .jpg, .tif, ...) with its .json beside "
       "it when one representation is inverted")
@@ -78,10 +85,14 @@ def parser():
     a("--solver", choices=SOLVERS, help="momentum (the paper's, default), adam or lbfgs")
     a("--jitter", metavar="J", type=int, help="shift the network's input by up to J pixels, "
       "a new random shift each iteration (default 0)")
+    a("--zoom", metavar="R", type=float, help="scale the network's input by a random "
+      "factor in [1/(1+R), 1+R], a new one each iteration (default 0)")
     a("--param", choices=PARAMS, help="what the solver moves: pixels (default), colour "
       "(decorrelated colours) or fourier (colour, and a 1/f-scaled spectrum)")
     a("--bound", metavar="B", type=float, help="bound each pixel's colour norm by B grey "
       "levels (default: none)")
+    a("--surrogate", action="store_true", default=None, help="HOG: pass the bilinear "
+      "gate's orientation gradient back through the hard bins (straight-through)")
     a("--restarts", metavar="N", type=int, help="random restarts, run as one batch (default 1)")
     a("--seed", metavar="N", type=int, help="seed of the initial noise (default 0)")
     a("--window", metavar="N", type=int, help="restrict the loss to the central N x N neurons")
@@ -90,6 +101,10 @@ def parser():
     a("--judge", metavar="NAME", help="the ImageNet network that classifies originals and "
       "reconstructions (cross-network agreement; default: a network other than the one "
       "inverted, when its weights are present; none: no judge)")
+    a("--method", choices=METHODS, help="descent (the paper's, default) or hoggle (HOG only: "
+      "HOGgle's paired dictionary, trained by `python -m invert.train_hoggle`)")
+    a("--dictionary", metavar="PATH", help="HOGgle's dictionary file (default: "
+      "$INVREP_WEIGHTS/hoggle.h5)")
     a("--device", choices=backend.DEVICES, help="cpu (NumPy) or gpu (CuPy); default: "
       "$MINIGRAD_DEVICE, else cpu")
     a("--quiet", action="store_true", help="no progress bar")
@@ -106,7 +121,8 @@ def _number_or_word(v):
 def options_from(args):
     """The explicit options of the command line (no preset applied)."""
     names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
-             "restarts", "seed", "window", "group", "solver", "jitter", "param", "bound")
+             "restarts", "seed", "window", "group", "solver", "jitter", "param", "bound",
+             "method", "dictionary", "surrogate", "zoom")
     opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     for k in ("sigma", "lambda_alpha", "lambda_tv"):
         if k in opts:
@@ -155,6 +171,30 @@ def check_out(path, jobs):
                          f"pick one with --rep, or give a folder")
     if Path(path).is_dir():
         raise ValueError(f"--out {path} names a picture, but it is a folder")
+class TaskProgress:
+    """One bar over an experiment's tasks on stderr: finished/total, workers,
+    and what was last finished (in-process: the running task's iteration).
+    Redrawn in place at most 10 times a second on a terminal; in a log file,
+    one line per tenth of the tasks."""
+
+    def __init__(self, label="", stream=sys.stderr, width=30):
+        self.label, self.stream, self.width = label, stream, width
+        self.last, self.start, self.shown = 0.0, None, None
+
+    def __call__(self, done, total, workers, note=""):
+        tty, now = self.stream.isatty(), time.monotonic()
+        self.start = self.start or now
+        due = now - self.last >= 0.1 or done >= total if tty else \
+            done != self.shown and done % max(total // 10, 1) == 0
+        if not due:
+            return
+        self.last, self.shown = now, done
+        bar = int(self.width * done / total)
+        line = (f"{self.label} [{'#' * bar}{'.' * (self.width - bar)}] {done}/{total} tasks, "
+                f"{workers} worker{'s' * (workers != 1)}, {now - self.start:.0f} s  {note}")
+        self.stream.write("\r" + line + "\033[K" + ("\n" if done >= total else "") if tty
+                          else line + "\n")
+        self.stream.flush()
 
 
 def prepare_out(path):
@@ -193,15 +233,19 @@ def output_folder(path, scratch=()):
 
 def main_jobs(args):
     """[(representation name, layer, options)]: ``--rep`` or the preset's
-    representation, else HOG and every network whose weights are present."""
-    rep, layer, opts = choose(args.rep, args.layer, args.preset, **options_from(args))
-    if args.rep or (args.preset and "rep" in presets.PRESETS[args.preset]):
+    representation, else HOG and every network whose weights are present,
+    each with the named preset or, without one, its own best
+    (``invert.settings.choose``)."""
+    explicit = options_from(args)
+    rep, layer, opts = choose(args.rep, args.layer, args.preset, **explicit)
+    if args.rep or args.method == "hoggle" or (args.preset and
+                                              "rep" in presets.PRESETS[args.preset]):
         return [(rep, layer, opts)]
     have, missing = registry.with_weights()
     for name in missing:
         print(f"note: no weights for {name}, skipped ({registry.get(name).how_to_obtain()})",
               file=sys.stderr)
-    return [(rep, layer, opts)] + [(name, None, opts) for name in have]
+    return [(rep, layer, opts)] + [choose(name, None, args.preset, **explicit) for name in have]
 
 
 def main_job(args):
@@ -214,7 +258,8 @@ def main_job(args):
         rep = representation.get(name, layer)
         rep.code_shape(*image.shape[:2])
         resolve(rep, (rep.channels, *image.shape[:2]), opts)
-        jobs.append((rep, opts, f"{name}-{layer}" if layer else name))
+        tag = f"{name}-{layer}" if layer else name
+        jobs.append((rep, opts, tag + ("-hoggle" if opts.get("method") == "hoggle" else "")))
     judges = {rep.name: pick(rep.name, args.judge) for rep, _, _ in jobs}
     picture = Path(args.out) if is_picture(args.out) else None
     with output_folder(picture.parent if picture else args.out or "runs/default",
@@ -288,12 +333,15 @@ def experiment(args):
                          f"--out {args.out} names a picture")
     overrides = {**options_from(args), **({"rep": args.rep} if args.rep else {}),
                  **({"layer": args.layer} if args.layer else {})}
+    workers = args.workers if args.workers is not None or args.scheduler \
+        else grid.default_workers()
     with output_folder(args.out or f"runs/{args.experiment}"
                        + (f"-{args.rep}" if args.rep else "")) as out:
         rows = run_experiment(args.experiment, args.images, out, args.limit,
                               args.runs.split(",") if args.runs else None, args.size,
-                              progress=None if args.quiet else Progress(args.experiment),
-                              judge=args.judge, **overrides)
+                              progress=None if args.quiet else TaskProgress(args.experiment),
+                              workers=workers, scheduler=args.scheduler, judge=args.judge,
+                              **overrides)
     for r in rows:
         print(f"{r['run']}: {r['error_mean']:.2f} +- {r['error_std']:.1f} % "
               f"({r['images']} images)")

@@ -5,7 +5,8 @@ one path the API, the command line and the experiments all take.
     merges a named preset (``presets.PRESETS``) with explicit arguments.
     Explicit arguments always win: ``choose(rep="dsift", preset="hog-paper")``
     inverts DSIFT with the paper's settings. Without either, ``rep`` is
-    "hog".
+    "hog"; without a preset, the representation's best one
+    (``presets.default_preset``: hog-best, ..., cnn-best).
 ``resolve(rep, shape, options)``
     fills the defaults (``OPTIONS``, then the representation's own:
     lambda_tv by layer, schedule, ...) and turns "auto"/"paper" into numbers
@@ -14,7 +15,9 @@ one path the API, the command line and the experiments all take.
 Options (module ``api`` describes each): sigma, lambda_alpha, lambda_tv,
 alpha, beta, B, a, schedule, iters, momentum, restarts, seed, window, group,
 loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box, solver,
-memory, jitter, param, bound.
+memory, jitter, zoom, param, bound, init_scale, surrogate; method ("descent", the paper's, or "hoggle",
+the paired-dictionary baseline of module ``hoggle``, for HOG only) and
+dictionary (HOGgle's file, default ``$INVREP_WEIGHTS/hoggle.h5``).
 
 Every number is checked before any work (``check``, from ``choose`` for
 what was asked and from ``resolve`` for what is filled in): finite, in its
@@ -29,7 +32,9 @@ import numbers
 
 import numpy
 
-from . import presets
+from layers import OrientationGate
+
+from . import hoggle, presets
 from .objective import heuristic_lambdas
 from .representation import PAPER_SIGMA
 
@@ -37,9 +42,11 @@ OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, bet
                B=128.0, a=0.01, schedule=None, iters=None, momentum=0.9, restarts=1,
                seed=0, window=None, group=None, loss_weight=1.0, subtract_mean=True,
                tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False,
-               solver="momentum", memory=10, jitter=0, param="pixels", bound=None)
+               solver="momentum", memory=10, jitter=0, param="pixels", bound=None,
+               method="descent", dictionary=None, init_scale=1.0, surrogate=False, zoom=0.0)
 SOLVERS = ("momentum", "adam", "lbfgs")
 PARAMS = ("pixels", "colour", "fourier")
+METHODS = ("descent", "hoggle")
 PAPER_LAMBDA_ALPHA = 2.16e8  # the paper's §4
 DEFAULT_REP = "hog"
 # option -> (lowest, highest, words that stand for a value, integer?); a
@@ -53,9 +60,10 @@ RANGES = dict(sigma=([0], None, ("auto", "paper"), False),
               tv_floor=([0], None, (), False), adaptive=([0], None, (None,), False),
               restarts=(1, None, (), True), seed=(0, None, (), True),
               iters=(1, None, (), True), memory=(1, None, (), True),
-              jitter=(0, None, (), True), bound=([0], None, (None,), False))
+              jitter=(0, None, (), True), bound=([0], None, (None,), False),
+              init_scale=([0], None, (), False), zoom=(0, None, (), False))
 # option -> the names it may take
-CHOICES = dict(dtype=("float32", "float64"), solver=SOLVERS, param=PARAMS)
+CHOICES = dict(dtype=("float32", "float64"), solver=SOLVERS, param=PARAMS, method=METHODS)
 
 
 def _range_text(lo, hi, integer):
@@ -112,6 +120,9 @@ def check(options):
     for key, names in CHOICES.items():
         if options.get(key) is not None and str(options[key]) not in names:
             raise ValueError(f"{key} must be one of {', '.join(names)}, got {options[key]!r}")
+    for key in ("surrogate", "box", "gray", "subtract_mean"):
+        if key in options and not isinstance(options[key], (bool, numpy.bool_)):
+            raise ValueError(f"{key} must be True or False, got {options[key]!r}")
     window = options.get("window")
     if window is not None and numpy.ndim(window) == 0:
         options["window"] = number("window", window, 1, None, True)
@@ -133,6 +144,8 @@ def choose(rep=None, layer=None, preset=None, **options):
     ``rep`` and ``layer`` count as given unless None; any other option given
     is explicit, None included (``adaptive=None`` turns the step cap off).
     Every value is checked (``check``)."""
+    if preset is None:
+        preset = presets.default_preset(getattr(rep, "name", rep or DEFAULT_REP))
     merged = {**(presets.preset(preset) if preset is not None else {}), **options}
     rep = rep if rep is not None else merged.pop("rep", DEFAULT_REP)
     layer = layer if layer is not None else merged.pop("layer", None)
@@ -169,6 +182,13 @@ def _check_mask(window, group, code_shape, rep):
                          f"0 <= c0 < c1 <= {w} ({where}), got {tuple(window)!r}")
 
 
+def hard_gates(rep):
+    """The hard orientation gates of ``rep``'s network (HOG's), where the
+    ``surrogate`` gradient applies."""
+    layers = getattr(rep.net, "layers", {})
+    return [g for g in layers.values() if isinstance(g, OrientationGate) and g.mode == "hard"]
+
+
 def resolve(rep, shape, options):
     """Turn "auto"/"paper"/None options into numbers for an image of ``shape``
     (C, H, W) under representation ``rep``; returns the settings dict.
@@ -196,9 +216,9 @@ def resolve(rep, shape, options):
     for key in ("lambda_alpha", "lambda_tv"):  # NOTE: the heuristics can overflow
         number(key, s[key], 0, why=f"its heuristic with sigma {s['sigma']:.4g}, alpha "
                f"{s['alpha']:g}, beta {s['beta']:g}, B {s['B']:g}, a {s['a']:g}")
-    if s["jitter"] and s["solver"] == "lbfgs":
-        raise ValueError("L-BFGS needs the same objective at every step: use jitter with "
-                         "--solver momentum or adam")
+    if (s["jitter"] or s["zoom"]) and s["solver"] == "lbfgs":
+        raise ValueError("L-BFGS needs the same objective at every step: use jitter and "
+                         "zoom with --solver momentum or adam")
     if s["solver"] != "momentum":
         s["adaptive"] = None  # NOTE: momentum's step cap; Adam and L-BFGS bound their steps
     spec = s["schedule"] or rep.defaults.get("schedule", "generic")
@@ -211,5 +231,10 @@ def resolve(rep, shape, options):
     s["iters"] = sum(n for _, n in s["schedule"])
     if s["iters"] < 1:
         raise ValueError(f"the schedule must have at least one iteration, got {s['schedule']}")
+    if s["surrogate"] and not hard_gates(rep):
+        raise ValueError(f"surrogate is a gradient for HOG's hard orientation bins; "
+                         f"{rep.name} has none")
+    if s["method"] == "hoggle":  # NOTE: the dictionary file (its attributes) checked here
+        s["dictionary"] = hoggle.check(rep.name, rep.code_shape(h, w), s["dictionary"])
     s.update(rep=rep.name, layer=rep.layer, height=h, width=w, input_channels=rep.channels)
     return s

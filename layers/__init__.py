@@ -5,10 +5,11 @@ from .conv import Conv2d, conv2d
 from .lrn import LRN
 from .pool import AvgPool2d, GlobalAvgPool, MaxPool2d, avg_pool2d, max_pool2d
 from .shift import Shift
+from .zoom import Zoom
 from .structure import Add, Concat, Mask, Select
 
 __all__ = ["Add", "AvgPool2d", "Concat", "Conv2d", "Dropout", "GlobalAvgPool", "LRN",
-           "Mask", "MaxPool2d", "ReLU", "ReLU6", "Select", "Shift", "avg_pool2d", "conv2d",
+           "Mask", "MaxPool2d", "ReLU", "ReLU6", "Select", "Shift", "Zoom", "avg_pool2d", "conv2d",
            "max_pool2d", "relu"]
 from .binpool import BinPool
 from .cellpool import CellPool

@@ -33,6 +33,15 @@ k0 + K; k1, d1 the runner-up axis likewise (bilinear only).
     relu:     h_d = max(0, s_d - a m)/(1 - a), a = cos(pi/K) (the paper's
               approximation, scaled to match bilinear's peak).
               dz/ds_d = [h_d > 0] dz/dh_d/(1-a); dz/dm = -a/(1-a) sum_d [h_d>0] dz/dh_d.
+``surrogate`` (hard only): the forward stays hard, but backward also gives
+    the bilinear gate's angular term, dz/dg = m (dz/dh_d1 - dz/dh_d0)/(pi/K)
+    dtheta/dg, with dz/dm exact (dz/dh_d0). This is not the derivative of
+    the hard forward (which is 0 for the orientation): it is a
+    straight-through estimate (Bengio, Leonard & Courville 2013, "Estimating
+    or propagating gradients through stochastic neurons") that tells a
+    solver which way to turn each gradient so that its magnitude lands in
+    the bin the target wants, where the true derivative says nothing. An
+    inversion option (``invert.api``, ``surrogate``) switches it on.
 Sources: VLFeat 0.9.21 ``vl_hog_put_image``; paper section 3.
 """
 import math
@@ -106,12 +115,12 @@ class Directional(_Oriented):
 class OrientationGate(_Oriented):
     n_inputs = 3
 
-    def __init__(self, num_orientations=9, mode="hard", name=None):
+    def __init__(self, num_orientations=9, mode="hard", name=None, surrogate=False):
         super().__init__(num_orientations, name)
         if mode not in GATE_MODES:
             raise ValueError(f"layer '{self.name}': unknown gating mode {mode!r}; "
                              f"expected one of {GATE_MODES}")
-        self.mode = mode
+        self.mode, self.surrogate = mode, bool(surrogate)
 
     def out_shape(self, in_shapes):
         s, m, g = (tuple(a) for a in in_shapes)
@@ -138,7 +147,7 @@ class OrientationGate(_Oriented):
             k0 = xp.maximum(k0, (score > best) * xp.int32(i))
             best = xp.maximum(best, score)
         d0 = k0 + (xp.take_along_axis(s, k0, 1) < 0) * xp.int32(k)
-        if self.mode == "hard":
+        if self.mode == "hard" and not self.surrogate:
             return d0, None
         lo, hi = (k0 - 1) % k, (k0 + 1) % k
         a_lo, a_hi = xp.abs(xp.take_along_axis(s, lo, 1)), xp.abs(xp.take_along_axis(s, hi, 1))
@@ -156,8 +165,17 @@ class OrientationGate(_Oriented):
             self._on = t > 0
             return t * self._on * s.dtype.type(1 / (1 - a))
         self._d0, self._d1 = self._best(s)
+        self._soft = self.mode == "bilinear" or self.surrogate  # NOTE: the angle is needed
+        if self._soft:
+            self._bilinear_weights(s, g)
         if self.mode == "hard":
             return scatter_planes(s.shape, s.dtype, xp, [(self._d0, m)])
+        return scatter_planes(s.shape, s.dtype, xp, [(self._d0, m * self._w0),
+                                                     (self._d1, m * self._w1)])
+
+    def _bilinear_weights(self, s, g):
+        """w0, w1 of the two nearest bins from the angle theta of g to u_d0."""
+        xp = backend.get_array_module(s)
         dt = s.dtype.type
         c, sn = self._vectors(s)
         d0 = self._d0
@@ -170,7 +188,6 @@ class OrientationGate(_Oriented):
         theta = xp.arccos(xp.minimum(dt(1), proj / xp.maximum(norm, dt(1e-10))))
         w0 = (1 - theta.astype(numpy.float64) / (math.pi / self.k)).astype(s.dtype)
         self._w0, self._w1 = w0, dt(1) - w0
-        return scatter_planes(s.shape, s.dtype, xp, [(d0, m * w0), (self._d1, m * self._w1)])
 
     def backward(self, dzdy):
         xp = backend.get_array_module(dzdy)
@@ -180,10 +197,10 @@ class OrientationGate(_Oriented):
             dm = -a * ds.sum(axis=1, keepdims=True)
             return ds, dm.astype(dzdy.dtype), xp.zeros_like(self._g)
         d0 = xp.take_along_axis(dzdy, self._d0, axis=1)
-        if self.mode == "hard":
+        if self.mode == "hard" and not self._soft:
             return xp.zeros_like(dzdy), d0, xp.zeros_like(self._g)
         d1 = xp.take_along_axis(dzdy, self._d1, axis=1)
-        dm = d0 * self._w0 + d1 * self._w1
+        dm = d0 if self.mode == "hard" else d0 * self._w0 + d1 * self._w1
         gx, gy = self._g[:, :1], self._g[:, 1:]
         n2 = gx * gx + gy * gy
         cross = self._ud0[0] * gy - self._ud0[1] * gx

@@ -18,6 +18,7 @@ at conversion, so every network sees mean-subtracted 0..255 pixels.
 Every failure raises ``WeightsError`` naming the file (and the layer), and
 says what to run when the cure is to fetch or convert again.
 """
+import contextlib
 import os
 
 import h5py
@@ -51,28 +52,36 @@ def save_weights(path, weights, meta):
     mean_image = meta.pop("mean_image", None)
     layers = list(dict.fromkeys(k.rsplit("/", 1)[0] for k in weights))
     meta.setdefault("layers", layers)
+    with atomic_hdf5(path) as f:
+        f.attrs["format"], f.attrs["format_version"] = FORMAT, FORMAT_VERSION
+        for key, value in meta.items():
+            f.attrs[key] = _attr(value)
+        for key, value in weights.items():
+            layer, kind = key.rsplit("/", 1)
+            if layer == META_GROUP:
+                raise WeightsError(f"{path}: '{META_GROUP}' is reserved, not a layer name")
+            f.require_group(layer).create_dataset(
+                kind, data=numpy.asarray(value, numpy.float32))
+        if mean_image is not None:
+            f.create_group(META_GROUP).create_dataset(
+                "mean_image", data=numpy.asarray(mean_image, numpy.float32))
+    return path
+
+
+@contextlib.contextmanager
+def atomic_hdf5(path):
+    """An HDF5 file open for writing as ``path + ".part"``, renamed to
+    ``path`` when the block ends, deleted if it raises (Ctrl-C included)."""
     part = os.fspath(path) + ".part"
     os.makedirs(os.path.dirname(part) or ".", exist_ok=True)
     try:
         with h5py.File(part, "w") as f:
-            f.attrs["format"], f.attrs["format_version"] = FORMAT, FORMAT_VERSION
-            for key, value in meta.items():
-                f.attrs[key] = _attr(value)
-            for key, value in weights.items():
-                layer, kind = key.rsplit("/", 1)
-                if layer == META_GROUP:
-                    raise WeightsError(f"{path}: '{META_GROUP}' is reserved, not a layer name")
-                f.require_group(layer).create_dataset(
-                    kind, data=numpy.asarray(value, numpy.float32))
-            if mean_image is not None:
-                f.create_group(META_GROUP).create_dataset(
-                    "mean_image", data=numpy.asarray(mean_image, numpy.float32))
+            yield f
     except BaseException:
         if os.path.exists(part):
             os.remove(part)
         raise
     os.replace(part, path)
-    return path
 
 
 def _attr(value):

@@ -23,7 +23,7 @@ def test_installed_commands_run_from_any_folder(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(target), "INVREP_WEIGHTS": str(tmp_path / "w")}
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    for command in ("invert.fetch", "invert.run", "invert.convert"):
+    for command in ("invert.fetch", "invert.run", "invert.convert", "invert.train_hoggle"):
         r = subprocess.run([sys.executable, "-m", command, "--help"], capture_output=True,
                            text=True, env=env, cwd=elsewhere, timeout=120)
         assert r.returncode == 0 and "usage: python -m " + command in r.stdout, r.stderr

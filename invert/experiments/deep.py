@@ -33,7 +33,7 @@ NETWORKS = tuple(TABLE3_LAYERS)
 EARLY_POOL = {"caffenet": "norm1", "squeezenet1_1": "pool1", "vgg19": "pool1",
               "efficientnet_lite0": "block2_add"}
 LAMBDAS = (0.5, 5.0, 50.0)
-RECOGNISE_PRESET = "cnn"
+RECOGNISE_PRESET = "cnn-best"
 # Fig. 9 needs a field of 5 x 5 neurons: the Table 3 layers whose code at
 # 227 x 227 has one (the paper's figure ends at conv5; the fully connected
 # layers and the global pools have 1 x 1 codes)

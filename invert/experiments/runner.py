@@ -1,10 +1,12 @@
 """Running an experiment (``experiment.Experiment``) over a folder of images.
 
 Every run is applied to every image (grayscale at native resolution unless
-the experiment says otherwise). Results are kept per image and run in
-``OUT/<run>/<image>.npz`` (the reconstruction, both codes and a JSON
+the experiment says otherwise): a grid of independent tasks (``tasks``),
+each seeded from the experiment's seed and its own name, run in this
+process or on Dask workers (``grid``). Results are kept per image and run
+in ``OUT/<run>/<image>.npz`` (the reconstruction, both codes and a JSON
 summary), so a second call skips what is finished: an interrupted
-experiment resumes where it stopped.
+experiment resumes where it stopped, with any number of workers.
 
 When all is done (or on Ctrl-C, with what is done) it writes
 
@@ -20,15 +22,13 @@ import time
 from pathlib import Path
 
 import numpy
-from PIL import Image
 
-from .. import metrics, representation
-from ..api import invert
-from ..images import (list_images, load_image, montage, save_json, save_npz, save_png,
-                      save_text, stretch)
+from .. import hoggle, metrics, representation
+from ..images import list_images, montage, save_json, save_png, save_text, stretch
 from ..judge import Judge, pick
-from ..settings import choose, number, resolve
-from . import deep, figures, shallow
+from ..settings import OPTIONS, choose, number, resolve
+from . import deep, figures, grid, shallow
+from .tasks import load_resized, make_task
 
 EXPERIMENTS = {e.name: e for e in shallow.EXPERIMENTS + deep.EXPERIMENTS}
 
@@ -37,15 +37,15 @@ class Interrupted(Exception):
     """Raised after a Ctrl-C, once what was finished has been written."""
 
 
-def load_resized(path, size=None, colour=False):
-    """The grayscale (or ``colour``) image, optionally resized (Pillow
-    LANCZOS, each channel) to size x size."""
-    a = load_image(path, gray=not colour)
-    if size is None or a.shape[:2] == (size, size):
-        return a
-    planes = [Image.fromarray(c.astype(numpy.float32), mode="F").resize(
-        (size, size), Image.Resampling.LANCZOS) for c in numpy.atleast_3d(a).transpose(2, 0, 1)]
-    return numpy.squeeze(numpy.stack([numpy.asarray(c, numpy.float64) for c in planes], -1))
+class TasksFailed(RuntimeError):
+    """Raised when some tasks failed, once the others are written and
+    summarised: ``failed`` {task name: reason}, ``rows`` the summary."""
+
+    def __init__(self, failed, rows, out):
+        self.failed, self.rows = failed, rows
+        names = "; ".join(f"{k}: {v}" for k, v in list(failed.items())[:3])
+        more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
+        super().__init__(f"{len(failed)} task(s) failed: {names}{more}; the others are in {out}")
 
 
 def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
@@ -79,9 +79,13 @@ def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
         runs[run] = (loaded[rep_name].at(layer) if layer else loaded[rep_name], options, spec)
     for p in paths:
         h, w = load_resized(p, size, exp.colour).shape[:2]
-        for rep, options, _ in runs.values():
+        for run, (rep, options, _) in runs.items():
             rep.code_shape(h, w)
-            resolve(rep, (rep.channels, h, w), options)
+            try:
+                resolve(rep, (rep.channels, h, w), options)
+            except hoggle.DictionaryError as err:
+                others = ",".join(r for r in runs if r != run)
+                raise ValueError(f"{err}; or leave run {run} out (--runs {others})") from None
     return exp, paths, runs
 
 
@@ -89,42 +93,37 @@ def _file(out, run, path):
     return Path(out) / run.replace("=", "_") / f"{Path(path).stem}.npz"
 
 
+def task_grid(exp, paths, runs, size=None):
+    """Every task of a planned experiment, image by image, each seeded from
+    the experiment's seed (its runs' ``seed``, default 0) and its name."""
+    return [make_task(run, path, rep, options, options.get("seed", OPTIONS["seed"]),
+                      size, exp.colour)
+            for path in paths for run, (rep, options, _) in runs.items()]
+
+
 def run_experiment(name, images_dir, out, limit=None, only=None, size=None, progress=None,
-                   log=print, judge=None, **overrides):
+                   log=print, workers=None, scheduler=None, judge=None, **overrides):
     """Run (or resume) experiment ``name``; returns the summary rows.
     ``judge``: the network that classifies originals and reconstructions
-    (``invert.judge``; default: the representation's, "none": no judge)."""
+    (``invert.judge``; default: the representation's, "none": no judge);
+    ``workers`` N > 1 runs the tasks on a local Dask cluster of N processes,
+    ``scheduler`` (an address or a scheduler file) on an existing one
+    (``grid``); ``progress(done, total, workers, note)`` follows the tasks."""
+    grid.check(workers, scheduler)
     exp, paths, runs = plan(name, images_dir, limit, only, size, **overrides)
     choose_judge(runs, judge)  # NOTE: a judge without weights fails before any work
     size = size or exp.size
-    for run in runs:
-        _file(out, run, paths[0]).parent.mkdir(parents=True, exist_ok=True)
-    interrupted = False
-    for i, path in enumerate(paths):
-        for run, (rep, options, _) in runs.items():
-            target = _file(out, run, path)
-            if target.exists():
-                continue
-            log(f"[{i + 1}/{len(paths)}] {run} {path.name}")
-            image = load_resized(path, size, exp.colour)
-            res = invert(image, rep, progress=progress, **options)
-            if res.status == "interrupted":
-                interrupted = True
-                break
-            info = dict(image=str(path), run=run, status=res.status, seconds=res.seconds,
-                        iterations=res.iterations, settings=res.settings,
-                        final={k: v.tolist() for k, v in res.final.items()},
-                        image_error=float(res.image_error[res.best]))
-            save_png(target.with_suffix(".png"), res.image)
-            save_npz(target, recon=numpy.float32(res.image), phi=res.phi[res.best],
-                     phi0=res.phi0, info=json.dumps(info, default=str),
-                     restarts=numpy.float32(res.images))
-        if interrupted:
-            break
+    Path(out).mkdir(parents=True, exist_ok=True)
+    pending = [(t, _file(out, t.run, t.image)) for t in task_grid(exp, paths, runs, size)]
+    pending = [(t, target) for t, target in pending if not target.exists()]
+    reps = {run: rep for run, (rep, _, _) in runs.items()}
+    outcome = grid.run(pending, reps, workers, scheduler, progress, log)
     rows = summarise(exp, paths, runs, out, size, judge)
-    if interrupted:
+    if outcome.interrupted:
         raise Interrupted(f"interrupted; finished results and tables are in {out} "
                           f"(run the same command again to resume)")
+    if outcome.failed:
+        raise TasksFailed(outcome.failed, rows, out)
     return rows
 
 
@@ -216,6 +215,10 @@ def _settings(run, result):
     """One line: the resolved settings of ``result`` (a finished image of ``run``)."""
     s = json.loads(str(result["info"]))["settings"]
     kind = "grayscale" if s["input_channels"] == 1 or s["gray"] else "colour"
+    if s.get("method") == "hoggle":
+        return (f"* {run}: HOGgle on {s['rep']} of {s['height']}x{s['width']} {kind}, "
+                f"dictionary {s['dictionary']} ({s['atoms']} atoms, windows of "
+                f"{s['cells']}x{s['cells']} cells, lambda {s['lambda_l1']:g})")
     return (f"* {run}: {s['rep']} on {s['height']}x{s['width']} {kind}, "
             f"sigma {s['sigma']:.4g}, lambda_alpha {s['lambda_alpha']:.4g}, "
             f"lambda_tv {s['lambda_tv']:g}, beta {s['beta']:g}, "

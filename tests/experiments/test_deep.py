@@ -6,6 +6,7 @@ import pytest
 
 from invert import representation
 from invert.experiments import EXPERIMENTS, deep, figures, plan
+from invert import presets
 from invert.presets import PRESETS
 from nets import cnn, registry
 from nets.preprocess import Preprocess
@@ -49,9 +50,10 @@ def test_every_run_resolves_on_caffenet_through_the_registry(name, small_caffene
     assert len(paths) == min(3, exp.limit or 3)
     for rep, options, spec in runs.values():
         assert rep.name == "caffenet" and rep.layer == spec.options["layer"]
-        assert options["schedule"] in ("cnn", "window")
+        assert options["schedule"] in ("cnn", "window") or spec.preset == "cnn-best"
         assert "lambda_tv" in options or name == "recognise"  # its preset's or the layer's
         assert options["box"] == (name != "table3-paper")
+        assert sum(n for _, n in presets.schedule(options["schedule"])) <= 600
 
 
 @pytest.mark.parametrize("network", ["squeezenet1_1", "vgg19", "efficientnet_lite0"])

@@ -109,4 +109,5 @@ def test_command_line_inverts_squeezenet_from_its_last_layer(tmp_path):
     assert r.returncode == 0, r.stderr
     job = json.loads((tmp_path / "o" / "results.json").read_text())["jobs"][0]
     assert job["settings"]["layer"] == "pool10" and job["status"] == "done"
-    assert job["settings"]["adaptive"] == 16.0 and (tmp_path / "o" / "squeezenet1_1.png").is_file()
+    # the main job uses the network's best preset: Adam, no adaptive step
+    assert job["settings"]["solver"] == "adam" and job["settings"]["adaptive"] is None and (tmp_path / "o" / "squeezenet1_1.png").is_file()

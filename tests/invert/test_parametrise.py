@@ -45,11 +45,12 @@ def test_pixels_is_the_identity():
         parametrise.make("wavelets", 1, 2, 2)
 
 
-def objective(jitter=0, seed=0):
+def objective(jitter=0, seed=0, zoom=0.0):
     rep = tiny_rep()
     rng = numpy.random.default_rng(seed)
     phi0 = rep.forward(rep.to_centred(rng.random((10, 12, 3))))
-    return Objective(rep, phi0, sigma=3.0, lambda_alpha=0.7, lambda_tv=0.3, jitter=jitter)
+    return Objective(rep, phi0, sigma=3.0, lambda_alpha=0.7, lambda_tv=0.3, jitter=jitter,
+                     zoom=zoom)
 
 
 def start(n=2, seed=1):
@@ -74,3 +75,11 @@ def test_reparametrised_objective_gradient(kind):
     target = parametrise.Reparametrised(objective(jitter=1), parametrise.make(kind, 3, 10, 12))
     target.objective.draw(numpy.random.default_rng(4), 2)
     check_backward(target, target.param.inverse(start()), seed=5, rtol=1e-5, atol=1e-9)
+
+
+
+def test_zoomed_and_jittered_objective_gradient():
+    target = objective(jitter=2, zoom=0.2)
+    target.draw(numpy.random.default_rng(6), 2)
+    assert min(target.zoom.scales) != 1.0 and target.shift.shifts != [(0, 0), (0, 0)]
+    check_backward(target, start(), seed=7, rtol=1e-5, atol=1e-9)

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from image_files import write_tiff
+from invert import presets
 from nets import cnn
 from nets.weights import save_weights
 from weights_helpers import ROOT
@@ -268,7 +269,11 @@ def test_main_job_names_how_to_get_each_missing_network(tmp_path, monkeypatch, c
     (tmp_path / "w" / "squeezenet1_1.h5").write_bytes(b"")
     monkeypatch.setenv("INVREP_WEIGHTS", str(tmp_path / "w"))  # listing honours it too
     jobs = command.main_jobs(command.parser().parse_args(["--lambda-tv", "2"]))
-    assert jobs == [("hog", None, {"lambda_tv": 2.0}), ("squeezenet1_1", None, {"lambda_tv": 2.0})]
+    # each network with its own best preset, the explicit option beating it
+    assert [(name, layer) for name, layer, _ in jobs] == [("hog", None), ("squeezenet1_1", None)]
+    hog_best = {k: v for k, v in presets.PRESETS["hog-best"].items() if k != "rep"}
+    assert jobs[0][2] == {**hog_best, "lambda_tv": 2.0}
+    assert jobs[1][2] == {**presets.PRESETS["cnn-best"], "lambda_tv": 2.0}
     notes = capsys.readouterr().err.splitlines()
     assert len(notes) == 3
     assert any("vgg19" in n and "invert.fetch weights" in n for n in notes)

@@ -18,11 +18,20 @@ def test_explicit_arguments_beat_the_preset():
     assert options == {**{k: v for k, v in PRESETS["hog-paper"].items() if k != "rep"},
                        "lambda_tv": 0.5}
     assert choose(preset="hog-paper")[0] == "hog"              # the preset's rep
-    assert choose()[0] == "hog" and choose()[2] == {}         # nothing asked: HOG
     assert choose(preset="cnn", rep="vgg19", layer="pool3")[:2] == ("vgg19", "pool3")
     assert choose(preset="cnn", adaptive=None)[2]["adaptive"] is None  # None is a value
-    with pytest.raises(ValueError, match="unknown preset 'hog-best'"):
-        choose(preset="hog-best")
+    with pytest.raises(ValueError, match="unknown preset 'hog-worst'"):
+        choose(preset="hog-worst")
+
+
+def test_without_a_preset_each_representation_gets_its_best():
+    best = {k: v for k, v in PRESETS["hog-best"].items() if k != "rep"}
+    assert choose() == ("hog", None, best)                    # nothing asked: HOG's best
+    assert choose("dsift", lambda_tv=1.0)[2] == {**{k: v for k, v in PRESETS[
+        "dsift-best"].items() if k != "rep"}, "lambda_tv": 1.0}
+    assert choose("vgg19")[2] == choose("squeezenet1_1")[2] == PRESETS["cnn-best"]
+    assert choose("hog-authors")[2] == {}   # the authors' networks: their own defaults
+    assert choose("caffenet-random", preset="cnn")[2] == PRESETS["cnn"]
 
 
 def test_the_api_follows_it():
@@ -36,7 +45,8 @@ def test_the_experiments_follow_it(tmp_path):
     from PIL import Image
     for k in range(2):
         Image.new("RGB", (40, 40), (k * 90, 50, 50)).save(tmp_path / f"im{k}.png")
-    _, _, runs = plan("table1", tmp_path, lambda_tv=0.25, rep="hogb")
+    _, _, runs = plan("table1", tmp_path, only=["HOG", "HOGb", "DSIFT"], lambda_tv=0.25,
+                      rep="hogb")
     for rep, options, spec in runs.values():  # the command line beats every run and preset
         assert rep.name == "hogb" and options["lambda_tv"] == 0.25
         assert options["sigma"] == "paper" and spec.preset.endswith("-paper")
@@ -116,6 +126,6 @@ def test_what_depends_on_the_image_and_the_code_is_checked_by_resolve():
 
 
 def test_numbers_are_normalised_and_words_kept():
-    _, _, options = choose("hog", iters=12.0, restarts="2", lambda_tv="0.5", sigma="auto")
+    _, _, options = choose("hog-authors", iters=12.0, restarts="2", lambda_tv="0.5", sigma="auto")
     assert options == dict(iters=12, restarts=2, lambda_tv=0.5, sigma="auto")
     assert isinstance(options["iters"], int) and isinstance(options["restarts"], int)

@@ -111,7 +111,8 @@ OPTIONS = {"momentum": {}, "adam": dict(solver="adam", schedule=[(4.0, 12)]),
            "lbfgs": dict(solver="lbfgs"), "jitter": dict(jitter=2),
            "adam-jitter-colour": dict(solver="adam", jitter=1, param="colour",
                                       schedule=[(4.0, 12)]),
-           "fourier-bound": dict(param="fourier", bound=40.0, box=True)}
+           "fourier-bound": dict(param="fourier", bound=40.0, box=True),
+           "adam-zoom": dict(solver="adam", zoom=0.1, jitter=1, schedule=[(4.0, 12)])}
 
 
 @pytest.mark.parametrize("name", OPTIONS)
@@ -142,3 +143,17 @@ def test_bad_solver_options_are_named():
         invert.invert(image, "hog", solver="lbfgs", jitter=2, iters=4)
     with pytest.raises(ValueError, match="jitter must be an integer >= 0, got -1"):
         invert.invert(image, "hog", jitter=-1, iters=4)
+
+
+def test_the_surrogate_gradient_finds_hog_codes_the_exact_one_cannot():
+    """HOG's hard bins give no gradient to orientations; the straight-through
+    surrogate does, and the (exact) error of the result drops."""
+    image = numpy.random.default_rng(8).random((48, 48))
+    for k in range(2):  # smooth it: structure for HOG to see
+        image = (image + numpy.roll(image, 1, k) + numpy.roll(image, -1, k)) / 3
+    plain = invert.invert(image, "hog", preset="hog", iters=200, seed=0)
+    helped = invert.invert(image, "hog", preset="hog", iters=200, seed=0, surrogate=True)
+    assert helped.error[0] < 0.8 * plain.error[0]
+    assert helped.settings["surrogate"] and not plain.settings["surrogate"]
+    with pytest.raises(ValueError, match="surrogate is a gradient for HOG's hard orientation"):
+        invert.invert(image, "hogb", iters=4, surrogate=True)

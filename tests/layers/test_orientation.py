@@ -68,3 +68,21 @@ def test_bad_input_names_the_layer():
         OrientationGate(9).out_shape(((1, 18, 4, 4), (1, 1, 4, 4), (1, 2, 4, 5)))
     with pytest.raises(ValueError, match="unknown gating mode"):
         OrientationGate(9, "soft")
+
+
+def test_surrogate_is_hard_forward_with_the_bilinear_angular_gradient():
+    """Not a derivative (check_backward cannot apply): the hard forward, the
+    hard gate's exact dz/dm and the bilinear gate's dz/dg."""
+    s, m, g = gate_inputs(2)
+    dzdy = rng(3).standard_normal(s.shape)
+    hard, soft, st = (OrientationGate(9, mode) for mode in ("hard", "bilinear", "hard"))
+    st.surrogate = True
+    numpy.testing.assert_array_equal(st.forward(s, m, g), hard.forward(s, m, g))
+    soft.forward(s, m, g)
+    ds, dm, dg = st.backward(dzdy)
+    numpy.testing.assert_array_equal(dm, hard.backward(dzdy)[1])
+    numpy.testing.assert_allclose(dg, soft.backward(dzdy)[2], rtol=1e-12)
+    assert not ds.any() and numpy.abs(dg).max() > 0
+    st.surrogate = False  # switched off: the plain hard gate again
+    st.forward(s, m, g)
+    assert not st.backward(dzdy)[2].any()

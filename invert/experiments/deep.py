@@ -100,8 +100,10 @@ def _fig2(network):
 
 
 def _recognise(network):
+    """The best preset, and the paper's method (preset ``cnn``) beside it."""
     layer = registry.get(network).last_layer
-    return {layer: Run(RECOGNISE_PRESET, dict(layer=layer))}
+    return {layer: Run(RECOGNISE_PRESET, dict(layer=layer)),
+            f"{layer}/cnn": Run("cnn", dict(layer=layer))}
 
 
 def _deep(name, title, runs, **more):

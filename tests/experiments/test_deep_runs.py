@@ -42,7 +42,7 @@ def test_the_judge_and_the_recognise_experiment(tmp_path, small_caffenet, photos
     out = tmp_path / "rec"
     rows = experiments.run_experiment("recognise", photos, out, rep="caffenet",
                                       judge="caffenet", iters=3, log=lambda *a: None)
-    assert [r["run"] for r in rows] == ["fc8"] and rows[0]["judge"] == "caffenet"
+    assert [r["run"] for r in rows] == ["fc8", "fc8/cnn"] and rows[0]["judge"] == "caffenet"
     assert 0 <= rows[0]["judge_top1"] <= rows[0]["judge_top5"] <= 3
     assert rows[0]["image_error_mean"] > 0
     md = (out / "table.md").read_text()

@@ -41,7 +41,6 @@ class LRN(Layer):
 
     def _window_sum(self, a, before, after):
         """out[c] = sum_{d=-before..after} a[c + d], zero outside [0, C)."""
-        xp = backend.get_array_module(a)
         c = a.shape[1]
         out = a.copy()
         for d in range(1, max(before, after) + 1):

@@ -20,7 +20,6 @@ spelling. CaffeNet: n = 5, alpha = 1e-4, beta = 0.75, k = 1.
 The window sum is n shifted slab additions (exact, unlike a cumulative sum
 that cancels in float32).
 """
-from minigrad import backend
 from minigrad.layer import Layer
 
 

@@ -219,9 +219,15 @@ def _settings(run, result):
         return (f"* {run}: HOGgle on {s['rep']} of {s['height']}x{s['width']} {kind}, "
                 f"dictionary {s['dictionary']} ({s['atoms']} atoms, windows of "
                 f"{s['cells']}x{s['cells']} cells, lambda {s['lambda_l1']:g})")
+    extras = [f"solver {s.get('solver', 'momentum')}"]
+    extras += [f"{key} {s[key]:g}" for key in ("jitter", "zoom", "bound") if s.get(key)]
+    if s.get("param", "pixels") != "pixels":
+        extras.append(f"param {s['param']}")
+    if s.get("surrogate"):
+        extras.append("surrogate gradient")
     return (f"* {run}: {s['rep']} on {s['height']}x{s['width']} {kind}, "
             f"sigma {s['sigma']:.4g}, lambda_alpha {s['lambda_alpha']:.4g}, "
-            f"lambda_tv {s['lambda_tv']:g}, beta {s['beta']:g}, "
+            f"lambda_tv {s['lambda_tv']:g}, beta {s['beta']:g}, {', '.join(extras)}, "
             f"{s['iters']} iterations, {s['restarts']} restart(s)")
 
 

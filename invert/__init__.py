@@ -21,7 +21,7 @@ before are still here: ``hog``, ``dsift``, ``hog_net``, ``dsift_net``,
 """
 from nets import dsift, dsift_frames, dsift_net, hog, hog_net, hog_render, registry, save_hog_png
 
-from .api import Inversion, invert
+from .api import Inversion, invert, invert_with
 from .metrics import reconstruction_errors
 from .objective import Objective
 from .priors import AlphaNorm, TotalVariation
@@ -38,5 +38,5 @@ def load_network(name, weights_dir=None, path=None):
 
 
 __all__ = ["AlphaNorm", "Inversion", "Objective", "TotalVariation", "dsift",
-           "dsift_frames", "dsift_net", "hog", "hog_net", "hog_render", "invert",
+           "dsift_frames", "dsift_net", "hog", "hog_net", "hog_render", "invert", "invert_with",
            "list_networks", "load_network", "reconstruction_errors", "save_hog_png"]

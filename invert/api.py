@@ -125,6 +125,15 @@ def invert(image, rep=None, layer=None, *, preset=None, rng=None, progress=None,
     earlier run, with the same sigma) instead of random noise. See the module
     docstring."""
     rep, layer, options = choose(rep, layer, preset, **options)
+    return invert_with(image, rep, layer, options, rng=rng, progress=progress, init=init)
+
+
+def invert_with(image, rep, layer=None, options=None, *, rng=None, progress=None, init=None):
+    """``invert`` with ``options`` exactly as ``settings.choose`` returned
+    them (``options["preset"]`` is only recorded, never looked up): what
+    the command line and an experiment's tasks run, so that a task is plain
+    data that any process can run."""
+    options = dict(options or {})
     if isinstance(rep, str):
         rep = representation.get(rep, layer)
     x0 = load_image(image) if not hasattr(image, "shape") else numpy.asarray(image, numpy.float64)

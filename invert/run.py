@@ -37,7 +37,7 @@ from nets import registry
 from nets.preprocess import to_gray
 
 from . import presets, representation
-from .api import invert
+from .api import invert_with
 from .experiments import EXPERIMENTS, Interrupted, grid, run_experiment
 from .images import (DEFAULT_IMAGE, EXTENSIONS, ImageNote, load_image, save_image, save_json,
                      save_png)
@@ -276,7 +276,7 @@ def run_jobs(jobs, judges, image, out, picture, results, quiet=False):
     report = picture.with_suffix(".json") if picture else out / "results.json"
     where, status, loaded = picture or out, 0, {}
     for rep, opts, tag in jobs:
-        res = invert(image, rep, progress=None if quiet else Progress(tag), **opts)
+        res = invert_with(image, rep, options=opts, progress=None if quiet else Progress(tag))
         files = [picture.name] if picture else [f"{tag}.png"]
         save_image(out / files[0], res.image)
         if len(res.images) > 1 and picture is None:

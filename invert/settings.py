@@ -43,7 +43,8 @@ OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, bet
                seed=0, window=None, group=None, loss_weight=1.0, subtract_mean=True,
                tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False,
                solver="momentum", memory=10, jitter=0, param="pixels", bound=None,
-               method="descent", dictionary=None, init_scale=1.0, surrogate=False, zoom=0.0)
+               method="descent", dictionary=None, init_scale=1.0, surrogate=False, zoom=0.0,
+               preset=None)
 SOLVERS = ("momentum", "adam", "lbfgs")
 PARAMS = ("pixels", "colour", "fourier")
 METHODS = ("descent", "hoggle")
@@ -140,13 +141,18 @@ def check(options):
 
 
 def choose(rep=None, layer=None, preset=None, **options):
-    """``(rep, layer, options)``: the preset's values under the explicit ones.
-    ``rep`` and ``layer`` count as given unless None; any other option given
-    is explicit, None included (``adaptive=None`` turns the step cap off).
+    """``(rep, layer, options)``: the preset's values under the explicit ones,
+    and ``options["preset"]`` the preset's name (None: no preset). ``rep``
+    and ``layer`` count as given unless None; any other option given is
+    explicit, None included (``adaptive=None`` turns the step cap off).
     Every value is checked (``check``)."""
     if preset is None:
         preset = presets.default_preset(getattr(rep, "name", rep or DEFAULT_REP))
-    merged = {**(presets.preset(preset) if preset is not None else {}), **options}
+    # NOTE: the options name their preset, so choosing again from them (as
+    # ``api.invert`` does with what the command line and the experiments chose)
+    # gives them back unchanged, never a default preset's values under them
+    merged = {**(presets.preset(preset) if preset is not None else {}), **options,
+              "preset": preset}
     rep = rep if rep is not None else merged.pop("rep", DEFAULT_REP)
     layer = layer if layer is not None else merged.pop("layer", None)
     merged.pop("rep", None), merged.pop("layer", None)

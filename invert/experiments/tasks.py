@@ -34,7 +34,7 @@ from PIL import Image
 from minigrad import backend
 
 from .. import representation
-from ..api import invert
+from ..api import invert_with
 from ..images import load_image, save_npz, save_png
 
 LOADED = {}          # network name -> Representation, in this process
@@ -112,7 +112,7 @@ def execute(task, rep=None, progress=None):
             backend.use(task.device)
         rep = rep or network(task.rep, task.layer)
         image = load_resized(task.source, task.size, task.colour)
-        res = invert(image, rep, progress=progress, **task.options)
+        res = invert_with(image, rep, options=task.options, progress=progress)
     info = dict(image=task.image, run=task.run, status=res.status, seconds=res.seconds,
                 iterations=res.iterations, settings=res.settings,
                 final={k: v.tolist() for k, v in res.final.items()},

@@ -16,7 +16,7 @@ def test_explicit_arguments_beat_the_preset():
     rep, layer, options = choose(rep="dsift", preset="hog-paper", lambda_tv=0.5)
     assert rep == "dsift" and layer is None
     assert options == {**{k: v for k, v in PRESETS["hog-paper"].items() if k != "rep"},
-                       "lambda_tv": 0.5}
+                       "lambda_tv": 0.5, "preset": "hog-paper"}
     assert choose(preset="hog-paper")[0] == "hog"              # the preset's rep
     assert choose(preset="cnn", rep="vgg19", layer="pool3")[:2] == ("vgg19", "pool3")
     assert choose(preset="cnn", adaptive=None)[2]["adaptive"] is None  # None is a value
@@ -24,14 +24,33 @@ def test_explicit_arguments_beat_the_preset():
         choose(preset="hog-worst")
 
 
+def named(preset, **more):
+    """The options of ``preset`` as ``choose`` returns them."""
+    return {**{k: v for k, v in PRESETS[preset].items() if k != "rep"}, **more,
+            "preset": preset}
+
+
 def test_without_a_preset_each_representation_gets_its_best():
-    best = {k: v for k, v in PRESETS["hog-best"].items() if k != "rep"}
-    assert choose() == ("hog", None, best)                    # nothing asked: HOG's best
-    assert choose("dsift", lambda_tv=1.0)[2] == {**{k: v for k, v in PRESETS[
-        "dsift-best"].items() if k != "rep"}, "lambda_tv": 1.0}
-    assert choose("vgg19")[2] == choose("squeezenet1_1")[2] == PRESETS["cnn-best"]
-    assert choose("hog-authors")[2] == {}   # the authors' networks: their own defaults
-    assert choose("caffenet-random", preset="cnn")[2] == PRESETS["cnn"]
+    assert choose() == ("hog", None, named("hog-best"))      # nothing asked: HOG's best
+    assert choose("dsift", lambda_tv=1.0)[2] == named("dsift-best", lambda_tv=1.0)
+    assert choose("vgg19")[2] == choose("squeezenet1_1")[2] == named("cnn-best")
+    assert choose("hog-authors")[2] == {"preset": None}  # the authors' networks: their own
+    assert choose("caffenet-random", preset="cnn")[2] == named("cnn")
+
+
+@pytest.mark.parametrize("preset", ["hog-paper", "hogb-paper", "dsift-paper", "cnn", "hog-best"])
+def test_choosing_again_from_chosen_options_changes_nothing(preset):
+    """What the command line and the experiments chose goes through
+    ``api.invert``, which chooses again: a named preset must not get the
+    representation's best preset's options (L-BFGS, the surrogate) under it."""
+    rep, layer, options = choose(preset=preset, rep="squeezenet1_1" if preset == "cnn" else None)
+    assert choose(rep, layer, **options) == (rep, layer, options)
+    image = numpy.random.default_rng(0).random((40, 40))
+    if preset != "cnn":
+        s = invert.invert(image, rep, **{**options, "iters": 4}).settings
+        assert s["preset"] == preset
+        assert (s["solver"], s["surrogate"]) == (PRESETS[preset].get("solver", "momentum"),
+                                                 PRESETS[preset].get("surrogate", False))
 
 
 def test_the_api_follows_it():
@@ -127,5 +146,5 @@ def test_what_depends_on_the_image_and_the_code_is_checked_by_resolve():
 
 def test_numbers_are_normalised_and_words_kept():
     _, _, options = choose("hog-authors", iters=12.0, restarts="2", lambda_tv="0.5", sigma="auto")
-    assert options == dict(iters=12, restarts=2, lambda_tv=0.5, sigma="auto")
+    assert options == dict(iters=12, restarts=2, lambda_tv=0.5, sigma="auto", preset=None)
     assert isinstance(options["iters"], int) and isinstance(options["restarts"], int)

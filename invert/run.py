@@ -41,7 +41,7 @@ from .api import invert_with
 from .experiments import EXPERIMENTS, Interrupted, grid, run_experiment
 from .images import (DEFAULT_IMAGE, EXTENSIONS, ImageNote, load_image, save_image, save_json,
                      save_png)
-from .judge import Judge, pick
+from .judge import Judge, as_shown, pick
 from .settings import METHODS, PARAMS, SOLVERS, choose, resolve
 
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 3, 130
@@ -290,7 +290,8 @@ def run_jobs(jobs, judges, image, out, picture, results, quiet=False):
         results["jobs"].append(dict(
             name=tag, status=res.status, iterations=res.iterations, seconds=res.seconds,
             best=res.best, error=res.error.tolist(), image_error=res.image_error.tolist(),
-            agreement=loaded[judge].agreement(seen, res.images) if judge else None,
+            agreement=loaded[judge].agreement(
+                seen, [as_shown(rep.name, im) for im in res.images]) if judge else None,
             files=files, settings=res.settings,
             final={k: v.tolist() for k, v in res.final.items()},
             history={k: v.tolist() for k, v in res.history.items()},

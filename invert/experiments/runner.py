@@ -25,7 +25,7 @@ import numpy
 
 from .. import hoggle, metrics, representation
 from ..images import list_images, montage, save_json, save_png, save_text, stretch
-from ..judge import Judge, pick
+from ..judge import Judge, as_shown, pick
 from ..settings import OPTIONS, choose, number, resolve
 from . import deep, figures, grid, shallow
 from .tasks import load_resized, make_task
@@ -144,7 +144,7 @@ def agreements(out, judge, runs, found, originals):
         network = Judge(judge)
         for r, p in out_of_date:
             with numpy.load(found[r, p]) as f:
-                (a,) = network.agreement(originals[p], [f["recon"]])
+                (a,) = network.agreement(originals[p], [as_shown(runs[r][0].name, f["recon"])])
             cache[str(found[r, p])] = dict(a, stamp=found[r, p].stat().st_mtime_ns)
         save_json(cache_file, cache)
     return {key: cache[str(f)] for key, f in found.items()}

@@ -34,3 +34,13 @@ def test_resize_keeps_the_range_and_makes_grey_rgb():
     out = judge.resize(numpy.linspace(0, 1, 30 * 40).reshape(30, 40), (16, 20))
     assert out.shape == (16, 20, 3) and 0 <= out.min() and out.max() <= 1
     assert numpy.array_equal(out[..., 0], out[..., 2])
+
+
+def test_hog_and_dsift_reconstructions_are_judged_as_shown_stretched():
+    faint = 0.5 + 0.01 * numpy.random.default_rng(0).standard_normal((20, 24))
+    for name in ("hog", "hogb", "dsift"):  # codes without contrast: stretched, as displayed
+        shown = judge.as_shown(name, faint)
+        assert shown.min() == 0 and shown.max() == 1
+        assert numpy.allclose(shown, (faint - faint.min()) / (faint.max() - faint.min()))
+    colour = numpy.stack([faint] * 3, -1)
+    assert judge.as_shown("squeezenet1_1", colour) is colour  # a CNN's: as it is

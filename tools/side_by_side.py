@@ -1,4 +1,4 @@
-"""Two experiment outputs side by side, run by run: the figures of docs/.
+"""Experiment outputs side by side, run by run: the figures of docs/.
 
     python -m tools.side_by_side runs/table1-256 runs/table1-best-256 \\
         --labels paper,best --runs HOG,HOGb,DSIFT --images 0,3,5 --cell 112 \\
@@ -7,7 +7,7 @@
 Each row is one image: the original, then for every run its reconstruction
 in the first folder and in the second (columns "HOG paper", "HOG best",
 ...), each min-max stretched for display as the experiments' montages.
-Both folders are outputs of ``python -m invert.run <experiment>`` over the
+With one folder, the columns are its runs. The folders are outputs of ``python -m invert.run <experiment>`` over the
 same photos (``OUT/<run>/<image>.npz``); ``--images`` picks rows by their
 position in the sorted list of images the first folder holds.
 """
@@ -54,14 +54,15 @@ def side_by_side(folders, labels, runs, picks=None, cell=112):
                 with numpy.load(side[j][stem]) as f:
                     row.append(stretch(numpy.asarray(f["recon"], numpy.float64)))
         rows.append(row)
-    heads = ["original"] + [f"{run} {label}" for run in runs for label in labels]
+    heads = ["original"] + [f"{run} {label}".strip() for run in runs for label in labels]
     return montage(rows, heads, cell=cell), heads
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("folders", nargs=2, metavar="OUT")
-    p.add_argument("--labels", default="A,B", help="what each folder is (default %(default)s)")
+    p.add_argument("folders", nargs="+", metavar="OUT")
+    p.add_argument("--labels", help="what each folder is, comma-separated (default: A,B,...; "
+                   "none for one folder)")
     p.add_argument("--runs", required=True, help="comma-separated runs, e.g. HOG,HOGb")
     p.add_argument("--images", help="comma-separated row indices (default: every image)")
     p.add_argument("--cell", type=int, default=112, help="cell size in pixels")
@@ -69,11 +70,16 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         picks = [int(k) for k in args.images.split(",")] if args.images else None
-        picture, _ = side_by_side(args.folders, args.labels.split(","), args.runs.split(","),
-                                  picks, args.cell)
+        labels = args.labels.split(",") if args.labels else \
+            [""] if len(args.folders) == 1 else [chr(65 + k) for k in range(len(args.folders))]
+        if len(labels) != len(args.folders):
+            raise ValueError(f"{len(labels)} labels for {len(args.folders)} folders")
+        picture, _ = side_by_side(args.folders, labels, args.runs.split(","), picks, args.cell)
     except (ValueError, OSError, IndexError) as err:
         print(f"side_by_side: error: {err}", file=sys.stderr)
         return 1
+    if (picture == picture[..., :1]).all():  # NOTE: grey pictures: a third of the bytes
+        picture = picture[..., 0]
     save_png(args.out, picture)
     return 0
 

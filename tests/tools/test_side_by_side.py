@@ -38,6 +38,8 @@ def test_columns_alternate_the_two_folders_and_rows_are_images(tmp_path):
     out = tmp_path / "sbs.png"
     assert main([str(tmp_path / "a"), str(tmp_path / "b"), "--runs", "HOG", "-o", str(out)]) == 0
     assert Image.open(out).size[0] == 3 * 116 + 4
+    assert main([str(tmp_path / "a"), "--runs", "HOG,b=5", "-o", str(out)]) == 0  # one folder
+    assert Image.open(out).size[0] == 3 * 116 + 4
 
 
 def test_a_run_missing_from_either_folder_is_named(tmp_path, capsys):

@@ -46,7 +46,8 @@ from .windows import (crop_padding, kernel_offsets, pad_nchw, pad_to_nhwc, windo
 
 CHANNEL_RUNS = 4  # channels last where C/G >= CHANNEL_RUNS * Wo
 COLS_BYTES = 32 * 2**20  # largest window matrix built at once; bigger batches go in chunks
-WINOGRAD_CHANNELS = 64  # Winograd F(2x2, 3x3) where both C/G and O/G reach this
+WINOGRAD_CHANNELS = 64  # Winograd F(2x2, 3x3) where both C/G and O/G reach this ...
+WINOGRAD_MIN_SIDE = 20  # ... and the output map's shorter side reaches this
 WINOGRAD_BYTES = 2 * 2**20  # transformed tiles processed at once (a band of rows) ...
 WINOGRAD_TILES = 256  # ... but at least this many tiles per matrix product
 SMALL_PRODUCT = 5e7  # layers with fewer FLOPs run their products on one BLAS thread
@@ -66,7 +67,7 @@ def channels_last(group_channels, kernel, stride, pad, size):
             and group_channels >= CHANNEL_RUNS * size[1])
 
 
-def uses_winograd(shape, stride, pad, groups):
+def uses_winograd(shape, stride, pad, groups, size=None):
     """Should a kernel of ``shape`` (O, C/G, kh, kw) run through
     ``layers.winograd``? 3x3 at stride 1, padding at most 2 (so that the
     backward is a correlation too) and at least WINOGRAD_CHANNELS input and
@@ -74,10 +75,16 @@ def uses_winograd(shape, stride, pad, groups):
     arrays 4x the input, cost more than the products they save: measured
     on one core, VGG-19 conv1_2 (64 channels, 227x227) forward 117 -> 69 ms,
     backward 129 -> 82 ms; SqueezeNet fire2's 3x3 expand (16 -> 64 channels,
-    56x56) forward even, backward 0.9 -> 1.4 ms."""
+    56x56) forward even, backward 0.9 -> 1.4 ms. Nor on maps with a side
+    under WINOGRAD_MIN_SIDE (13x13, 14x14): there the band of tiles is too
+    small for the transforms to pay; whole iterations at batch 1, in
+    alternating blocks of one process on this 2-core machine, with it
+    against without it: CaffeNet fc8 0.67-0.74 (its conv3-conv5),
+    SqueezeNet fire9 0.84-0.91, VGG-19 pool5 0.93-1.00."""
     o, cg, kh, kw = shape
     return ((kh, kw) == (3, 3) and tuple(stride) == (1, 1) and max(pad) <= 2
-            and min(o // groups, cg) >= WINOGRAD_CHANNELS)
+            and min(o // groups, cg) >= WINOGRAD_CHANNELS
+            and (size is None or min(size) >= WINOGRAD_MIN_SIDE))
 
 
 def window_matrix(x, kernel, stride, pad, groups, size, last):
@@ -190,7 +197,7 @@ class FastConv:
 
     def forward(self, x, w, size, b=None):
         """y (N, O, Ho, Wo) plus the bias ``b`` if given, a fresh contiguous array."""
-        if uses_winograd(w.shape, self.stride, self.pad, self.groups):
+        if uses_winograd(w.shape, self.stride, self.pad, self.groups, size):
             u = self._cached(w, "winograd", lambda w: winograd.kernel_transform(w, self.groups))
             return winograd.correlate(x, u, self.pad, size, b, WINOGRAD_BYTES, WINOGRAD_TILES)
         with self._threads(w, len(x), size):
@@ -226,7 +233,7 @@ class FastConv:
         return dw.reshape(o, cg, kh, kw)
 
     def backward(self, x, w, dzdy):
-        if uses_winograd(w.shape, self.stride, self.pad, self.groups):
+        if uses_winograd(w.shape, self.stride, self.pad, self.groups, dzdy.shape[2:]):
             u = self._cached(w, "winograd-flipped",
                              lambda w: winograd.kernel_transform(
                                  winograd.flipped(w, self.groups), self.groups))

@@ -105,6 +105,10 @@ def test_winograd_runs_where_its_rule_says():
                                        ((128, 128, 3, 3), (1, 1), (3, 1, 1, 1), 1),
                                        ((32, 128, 3, 3), (1, 1), (1,) * 4, 1)]:
         assert not conv_fast.uses_winograd(shape, stride, pad, groups)
+    # maps with a side under WINOGRAD_MIN_SIDE (CaffeNet's 13x13) stay on im2col
+    side = conv_fast.WINOGRAD_MIN_SIDE
+    assert conv_fast.uses_winograd((128, 128, 3, 3), (1, 1), (1,) * 4, 1, (side, 40))
+    assert not conv_fast.uses_winograd((128, 128, 3, 3), (1, 1), (1,) * 4, 1, (side - 1, 40))
 
 
 @pytest.mark.parametrize("size", [(14, 14), (27, 23)])

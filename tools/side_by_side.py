@@ -14,17 +14,16 @@ position in the sorted list of images the first folder holds.
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import numpy
 
-from invert.experiments.tasks import load_resized
+from invert.experiments import load_resized, result_file
 from invert.images import montage, save_png, stretch
 
 
 def results(folder, run):
     """{image stem: .npz path} of one run of an experiment's output."""
-    return {p.stem: p for p in sorted((Path(folder) / run.replace("=", "_")).glob("*.npz"))}
+    return {p.stem: p for p in sorted(result_file(folder, run, "any").parent.glob("*.npz"))}
 
 
 def original(npz, colour):

@@ -13,9 +13,9 @@
 ``python -m invert.run EXPERIMENT --images DIR`` is the command.
 """
 from .experiment import Experiment, Run
-from .runner import (EXPERIMENTS, Interrupted, TasksFailed, plan, run_experiment, summarise,
-                     task_grid)
+from .runner import (EXPERIMENTS, Interrupted, TasksFailed, plan, result_file, run_experiment,
+                     summarise, task_grid)
 from .tasks import Task, load_resized
 
 __all__ = ["EXPERIMENTS", "Experiment", "Interrupted", "Run", "Task", "TasksFailed",
-           "load_resized", "plan", "run_experiment", "summarise", "task_grid"]
+           "load_resized", "plan", "result_file", "run_experiment", "summarise", "task_grid"]

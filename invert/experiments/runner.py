@@ -89,7 +89,9 @@ def plan(name, images_dir, limit=None, only=None, size=None, **overrides):
     return exp, paths, runs
 
 
-def _file(out, run, path):
+def result_file(out, run, path):
+    """Where the result of ``run`` on the image at ``path`` is kept:
+    ``OUT/<run>/<image stem>.npz`` ("=" in a run's name becomes "_")."""
     return Path(out) / run.replace("=", "_") / f"{Path(path).stem}.npz"
 
 
@@ -114,7 +116,7 @@ def run_experiment(name, images_dir, out, limit=None, only=None, size=None, prog
     choose_judge(runs, judge)  # NOTE: a judge without weights fails before any work
     size = size or exp.size
     Path(out).mkdir(parents=True, exist_ok=True)
-    pending = [(t, _file(out, t.run, t.image)) for t in task_grid(exp, paths, runs, size)]
+    pending = [(t, result_file(out, t.run, t.image)) for t in task_grid(exp, paths, runs, size)]
     pending = [(t, target) for t, target in pending if not target.exists()]
     reps = {run: rep for run, (rep, _, _) in runs.items()}
     outcome = grid.run(pending, reps, workers, scheduler, progress, log)
@@ -154,8 +156,8 @@ def summarise(exp, paths, runs, out, size=None, judge=None):
     """Tables and montage from the finished per-image results; the judge's
     agreement (``choose_judge``) beside the errors."""
     out = Path(out)
-    finished = {(run, p): _file(out, run, p) for run in runs for p in paths
-                if _file(out, run, p).exists()}
+    finished = {(run, p): result_file(out, run, p) for run in runs for p in paths
+                if result_file(out, run, p).exists()}
     originals = {p: load_resized(p, size, exp.colour) for p in paths}
     judge = choose_judge(runs, judge)
     agree = agreements(out, judge, runs, finished, originals) if judge else {}

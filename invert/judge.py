@@ -51,11 +51,16 @@ def pick(rep_name, name=None):
     return None
 
 
+def shown_stretched(rep_name):
+    """Is a reconstruction from ``rep_name`` shown min-max stretched? Yes for
+    the representations whose codes ignore contrast (HOG, DSIFT:
+    ``nets.registry`` kind "shallow")."""
+    return registry.get(rep_name).kind == "shallow"
+
+
 def as_shown(rep_name, image):
-    """``image`` reconstructed from ``rep_name`` as a reader sees it: min-max
-    stretched for the representations whose codes ignore contrast (HOG,
-    DSIFT: ``nets.registry`` kind "shallow"), as it is otherwise."""
-    return stretch(image) if registry.get(rep_name).kind == "shallow" else image
+    """``image`` reconstructed from ``rep_name`` as a reader sees it."""
+    return stretch(image) if shown_stretched(rep_name) else image
 
 
 def resize(image, size):

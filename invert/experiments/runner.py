@@ -25,7 +25,7 @@ import numpy
 
 from .. import hoggle, metrics, representation
 from ..images import list_images, montage, save_json, save_png, save_text, stretch
-from ..judge import Judge, as_shown, pick
+from ..judge import Judge, as_shown, pick, shown_stretched
 from ..settings import OPTIONS, choose, number, resolve
 from . import deep, figures, grid, shallow
 from .tasks import load_resized, make_task
@@ -137,17 +137,23 @@ def choose_judge(runs, name=None):
 
 def agreements(out, judge, runs, found, originals):
     """{(run, path): judge's agreement} for the finished results ``found``,
-    cached in ``out/judge-<judge>.json`` by result file and its time stamp."""
+    cached in ``out/judge-<judge>.json`` by result file, its time stamp and
+    how the judge was shown it (``judge.as_shown``)."""
     cache_file = Path(out) / f"judge-{judge}.json"
     cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+
+    def key(r, f):
+        return dict(stamp=f.stat().st_mtime_ns, stretched=shown_stretched(runs[r][0].name))
+
     out_of_date = [(r, p) for (r, p), f in found.items()
-                   if cache.get(str(f), {}).get("stamp") != f.stat().st_mtime_ns]
+                   if {k: cache.get(str(f), {}).get(k) for k in ("stamp", "stretched")}
+                   != key(r, f)]
     if out_of_date:
         network = Judge(judge)
         for r, p in out_of_date:
             with numpy.load(found[r, p]) as f:
                 (a,) = network.agreement(originals[p], [as_shown(runs[r][0].name, f["recon"])])
-            cache[str(found[r, p])] = dict(a, stamp=found[r, p].stat().st_mtime_ns)
+            cache[str(found[r, p])] = dict(a, **key(r, found[r, p]))
         save_json(cache_file, cache)
     return {key: cache[str(f)] for key, f in found.items()}
 

@@ -11,7 +11,7 @@ import numpy
 import pytest
 from PIL import Image
 
-from invert import experiments
+from invert import experiments, judge
 from invert.experiments.figures import pivot
 from deep_helpers import photos, small_caffenet  # noqa: F401 (fixtures)
 from weights_helpers import ROOT, need_weights
@@ -55,6 +55,14 @@ def test_the_judge_and_the_recognise_experiment(tmp_path, small_caffenet, photos
     again = experiments.run_experiment("recognise", photos, out, rep="caffenet",
                                        judge="caffenet", iters=3, log=lambda *a: None)
     assert again == rows
+    # ... until the judge would be shown the reconstructions otherwise
+    judged = []
+    monkeypatch.setattr(experiments.runner, "Judge", lambda name: judged.append(name) or
+                        judge.Judge(name))
+    monkeypatch.setattr(experiments.runner, "shown_stretched", lambda name: True)
+    experiments.run_experiment("recognise", photos, out, rep="caffenet", judge="caffenet",
+                               iters=3, log=lambda *a: None)
+    assert judged == ["caffenet"]
     with pytest.raises(ValueError, match="no weights for the judge 'vgg19'"):
         experiments.run_experiment("recognise", photos, tmp_path / "x", rep="caffenet",
                                    judge="vgg19")

@@ -67,11 +67,11 @@ def channels_last(group_channels, kernel, stride, pad, size):
             and group_channels >= CHANNEL_RUNS * size[1])
 
 
-def uses_winograd(shape, stride, pad, groups, size=None):
-    """Should a kernel of ``shape`` (O, C/G, kh, kw) run through
-    ``layers.winograd``? 3x3 at stride 1, padding at most 2 (so that the
-    backward is a correlation too) and at least WINOGRAD_CHANNELS input and
-    output channels per group. Below that the transforms, additions over
+def uses_winograd(shape, stride, pad, groups, size):
+    """Should a kernel of ``shape`` (O, C/G, kh, kw) with an output map of
+    ``size`` (Ho, Wo) run through ``layers.winograd``? 3x3 at stride 1,
+    padding at most 2 (so that the backward is a correlation too) and at
+    least WINOGRAD_CHANNELS input and output channels per group. Below that the transforms, additions over
     arrays 4x the input, cost more than the products they save: measured
     on one core, VGG-19 conv1_2 (64 channels, 227x227) forward 117 -> 69 ms,
     backward 129 -> 82 ms; SqueezeNet fire2's 3x3 expand (16 -> 64 channels,
@@ -84,7 +84,7 @@ def uses_winograd(shape, stride, pad, groups, size=None):
     o, cg, kh, kw = shape
     return ((kh, kw) == (3, 3) and tuple(stride) == (1, 1) and max(pad) <= 2
             and min(o // groups, cg) >= WINOGRAD_CHANNELS
-            and (size is None or min(size) >= WINOGRAD_MIN_SIDE))
+            and min(size) >= WINOGRAD_MIN_SIDE)
 
 
 def window_matrix(x, kernel, stride, pad, groups, size, last):

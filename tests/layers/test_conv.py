@@ -97,14 +97,15 @@ def test_windows_are_gathered_channels_last_where_channels_outnumber_columns():
 def test_winograd_runs_where_its_rule_says():
     rng = np.random.default_rng(0)
     big = Conv2d(rng.standard_normal((64, 64, 3, 3)), pad=1)
-    assert conv_fast.uses_winograd(big.params["w"].shape, big.stride, big.pad, 1)
-    assert conv_fast.uses_winograd((128, 64, 3, 3), (1, 1), (1,) * 4, 2)  # 64 per group
+    size = (56, 56)
+    assert conv_fast.uses_winograd(big.params["w"].shape, big.stride, big.pad, 1, size)
+    assert conv_fast.uses_winograd((128, 64, 3, 3), (1, 1), (1,) * 4, 2, size)  # 64 per group
     for shape, stride, pad, groups in [((128, 128, 3, 3), (2, 2), (1,) * 4, 1),
                                        ((128, 32, 3, 3), (1, 1), (1,) * 4, 4),
                                        ((128, 128, 5, 5), (1, 1), (2,) * 4, 1),
                                        ((128, 128, 3, 3), (1, 1), (3, 1, 1, 1), 1),
                                        ((32, 128, 3, 3), (1, 1), (1,) * 4, 1)]:
-        assert not conv_fast.uses_winograd(shape, stride, pad, groups)
+        assert not conv_fast.uses_winograd(shape, stride, pad, groups, size)
     # maps with a side under WINOGRAD_MIN_SIDE (CaffeNet's 13x13) stay on im2col
     side = conv_fast.WINOGRAD_MIN_SIDE
     assert conv_fast.uses_winograd((128, 128, 3, 3), (1, 1), (1,) * 4, 1, (side, 40))

@@ -146,14 +146,21 @@ class Progress:
         if not due and t < total:
             return
         self.last = now
-        done = int(self.width * t / total)
         energies = " ".join(f"{k} {terms[k].min():.3g}" for k in ("loss", "alpha", "tv", "total"))
-        line = f"{self.label} [{'#' * done}{'.' * (self.width - done)}] {t}/{total} {energies}"
-        if tty:
-            self.stream.write("\r" + line + "\033[K" + ("\n" if t >= total else ""))
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        _draw(self.stream, tty, f"{self.label} {_bar(self.width, t, total)} {t}/{total} "
+              f"{energies}", t >= total)
+
+
+def _bar(width, done, total):
+    filled = int(width * done / total)
+    return f"[{'#' * filled}{'.' * (width - filled)}]"
+
+
+def _draw(stream, tty, line, final):
+    """Redraw ``line`` in place on a terminal (ending it when ``final``), or
+    write it as one line of a log file."""
+    stream.write("\r" + line + "\033[K" + ("\n" if final else "") if tty else line + "\n")
+    stream.flush()
 
 
 def is_picture(path):
@@ -189,12 +196,9 @@ class TaskProgress:
         if not due:
             return
         self.last, self.shown = now, done
-        bar = int(self.width * done / total)
-        line = (f"{self.label} [{'#' * bar}{'.' * (self.width - bar)}] {done}/{total} tasks, "
-                f"{workers} worker{'s' * (workers != 1)}, {now - self.start:.0f} s  {note}")
-        self.stream.write("\r" + line + "\033[K" + ("\n" if done >= total else "") if tty
-                          else line + "\n")
-        self.stream.flush()
+        _draw(self.stream, tty, f"{self.label} {_bar(self.width, done, total)} {done}/{total} "
+              f"tasks, {workers} worker{'s' * (workers != 1)}, {now - self.start:.0f} s  {note}",
+              done >= total)
 
 
 def prepare_out(path):

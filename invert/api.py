@@ -134,6 +134,7 @@ def invert_with(image, rep, layer=None, options=None, *, rng=None, progress=None
     the command line and an experiment's tasks run, so that a task is plain
     data that any process can run."""
     options = dict(options or {})
+    backend.keep_freed_memory()
     if isinstance(rep, str):
         rep = representation.get(rep, layer)
     x0 = load_image(image) if not hasattr(image, "shape") else numpy.asarray(image, numpy.float64)

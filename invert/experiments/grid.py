@@ -17,7 +17,9 @@ the output folder. It returns an ``Outcome`` (finished, failed, interrupted).
   JSON file): the tasks go to that existing cluster (``dask scheduler`` and
   ``dask worker``, dask-jobqueue on SLURM, ...).
 
-Each worker loads a network once and keeps it (``tasks.network``).
+Each worker loads a network once and keeps it (``tasks.network``). On
+Dask the tasks start longest first (by ``Task.cost``), one per worker at
+a time, with Dask's housekeeping made rarer (``QUIET``).
 Faults: a worker that dies in a task (killed, out of memory) is restarted
 by its nanny and the scheduler runs the task again elsewhere (up to Dask's
 ``distributed.scheduler.allowed-failures`` times, 3, before calling the
@@ -45,9 +47,23 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THRE
 # NumPy loads its BLAS): one thread, and not Dask's MALLOC_TRIM_THRESHOLD_=65536,
 # which fixes glibc's mmap threshold at 128 kB: every large temporary is then
 # mapped and faulted in afresh, 2.5x the CPU time of a SqueezeNet task
-# (tools/bench_grid.py). For `dask worker`, the same in its environment:
-# DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON="{'MALLOC_TRIM_THRESHOLD_': None}"
+# (tools/bench_grid.py). Every inversion sets malloc's thresholds itself too
+# (backend.keep_freed_memory), which also covers `dask worker`.
 PRE_SPAWN = {**ONE_THREAD, "MALLOC_TRIM_THRESHOLD_": None}
+# NOTE: Dask's housekeeping, made rarer for a grid of tasks of seconds to
+# minutes: a worker's profiler samples its task's stack every 10 ms, its
+# nanny polls its memory every 100 ms, every event loop ticks every 20 ms.
+# With two workers on two cores that took 10 % of the CPU from the tasks
+# (table3 on SqueezeNet, 2 photos: the workers' CPU time 1.18x the tasks'
+# in one process, 1.09x with these). For `dask worker`, the same settings as
+# DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False and so on (README).
+# worker-saturation 1.0: a worker holds one task at a time, so no task
+# waits behind a long one while another worker is idle.
+QUIET = {"distributed.worker.profile.enabled": False,
+         "distributed.worker.memory.monitor-interval": "1s",
+         "distributed.admin.tick.interval": "1s",
+         "distributed.admin.system-monitor.interval": "2s",
+         "distributed.scheduler.worker-saturation": 1.0}
 INSTALL = "pip install 'invrep[dask]'"
 CONNECT_TIMEOUT = "20s"
 # NOTE: a terminal's Ctrl-C reaches the local workers too (one process group);
@@ -155,8 +171,8 @@ def local_cluster(workers, **scheduler_options):
     PYTHONHASHSEED, ...): it is given back as it was when the cluster closes."""
     before = dict(os.environ)
     try:
-        with dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": v
-                              for k, v in PRE_SPAWN.items()}):
+        with dask.config.set({**{f"distributed.nanny.pre-spawn-environ.{k}": v
+                                 for k, v in PRE_SPAWN.items()}, **QUIET}):
             cluster = distributed.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                 silence_logs=logging.CRITICAL, preload=[IGNORE_CTRL_C],
@@ -181,9 +197,12 @@ def _on_dask(pending, workers, scheduler, progress, log):
         log(f"{total} tasks on {n} Dask worker{'s' * (n != 1)}")
         if progress:
             progress(0, total, n, "")
-        futures = client.map(execute, [t for t, _ in pending], key=list(target_of), retries=0)
-        waiting = {f.key: f for f in futures}
-        del futures
+        # NOTE: the longest tasks first (a higher priority runs earlier), so that
+        # the grid does not end with one worker on a long task and the rest idle
+        order = sorted(pending, key=lambda p: p[0].cost, reverse=True)
+        waiting = {task.key: client.submit(execute, task, key=task.key, retries=0,
+                                           priority=len(order) - rank, pure=False)
+                   for rank, (task, _) in enumerate(order)}
         try:
             arrivals = distributed.as_completed(list(waiting.values()), loop=client.loop)
             for future in arrivals:

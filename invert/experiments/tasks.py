@@ -32,6 +32,7 @@ import numpy
 from PIL import Image
 
 from minigrad import backend
+from nets import registry
 
 from .. import representation
 from ..api import invert_with
@@ -54,6 +55,15 @@ class Task:
     size: int = None     # resize to size x size (None: native resolution)
     colour: bool = False
     device: str = "cpu"
+
+    @property
+    def cost(self):
+        """A rough relative cost, to start the longest tasks first: iterations
+        x restarts x pixels x how deep the layer is in its network (0 to 1]."""
+        layers = registry.get(self.rep).layers
+        depth = (layers.index(self.layer) + 1) / len(layers) if self.layer in layers else 1.0
+        o = self.options
+        return o.get("iters", 1) * o.get("restarts", 1) * (self.size or 1) ** 2 * depth
 
     @property
     def key(self):

@@ -57,6 +57,22 @@ def test_a_task_seed_comes_from_the_experiment_seed_and_the_name_only():
         tasks.task_seed(-1, "a/im0")
 
 
+def test_a_task_costs_more_with_iterations_restarts_pixels_and_depth(folder):
+    from invert import representation
+    conv = representation.get("caffenet-random")
+    task = tasks.make_task("r", folder / "im0.png", conv.at("conv3"), dict(iters=10), 0, 64)
+    more = {"iters": dataclasses.replace(task, options={**task.options, "iters": 30}),
+            "restarts": dataclasses.replace(task, options={**task.options, "restarts": 3}),
+            "pixels": dataclasses.replace(task, size=128),
+            "depth": dataclasses.replace(task, layer="fc8")}
+    for what, other in more.items():
+        assert other.cost > task.cost, what
+    assert more["iters"].cost == pytest.approx(3 * task.cost)
+    assert more["restarts"].cost == pytest.approx(3 * task.cost)
+    assert more["pixels"].cost == pytest.approx(4 * task.cost)
+    assert dataclasses.replace(task, layer=None).cost == more["depth"].cost  # None: the last layer
+
+
 @pytest.mark.slow
 def test_a_task_seed_is_the_same_in_another_process():
     code = "from invert.experiments.tasks import task_seed; print(task_seed(7, 'conv1/im3'))"
@@ -151,6 +167,7 @@ def test_the_command_line_without_dask_says_how_to_install_it(tmp_path, folder):
 
 distributed = pytest.importorskip("distributed", reason="the grid on Dask needs "
                                   "pip install 'invrep[dask]' (CI installs it)")
+dask = pytest.importorskip("dask")
 
 
 def reference(tmp_path, folder, **options):
@@ -216,6 +233,19 @@ def test_a_worker_killed_mid_grid_loses_nothing_and_a_rerun_skips_all(
     experiments.run_experiment("hog-grid", folder, out, size=160, scheduler=c.scheduler_address,
                                log=logged.append)
     assert logged == [] and {p: p.stat().st_mtime_ns for p in out.rglob("*.npz")} == stamps
+
+
+@pytest.mark.slow
+def test_on_dask_the_longest_tasks_start_first_one_per_worker_quietly(tmp_path, folder, hog_grid):
+    exp, paths, runs = experiments.plan("hog-grid", folder, limit=2)
+    work = [(dataclasses.replace(t, options={**t.options, "iters": 4 + 3 * k}), tmp_path / f"{k}.npz")
+            for k, t in enumerate(experiments.task_grid(exp, paths, runs))]
+    with grid.local_cluster(1) as c, distributed.Client(c) as client:
+        settings = client.run(lambda: {k: dask.config.get(k) for k in grid.QUIET})
+        outcome = grid.run(work[::2] + work[1::2], scheduler=c.scheduler_address, log=quiet)
+    assert list(settings.values()) == [grid.QUIET] and not outcome.failed, outcome.failed
+    # one worker runs them one after the other, so they finish in the order they start
+    assert outcome.done == [t.name for t, _ in sorted(work, key=lambda w: -w[0].cost)]
 
 
 @pytest.mark.slow

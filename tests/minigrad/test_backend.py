@@ -135,3 +135,35 @@ def test_blas_threads_limits_inside_the_block_only():
         assert blas[0]() == 1
         assert backend.cpu_workers() == 1  # nothing runs in parallel inside
     assert blas[0]() == before
+
+
+FAULTS = """
+import resource, sys, numpy
+from minigrad import backend
+if sys.argv[1] == "keep":
+    assert backend.keep_freed_memory() and backend.keep_freed_memory()  # once, then cached
+def rounds(n):  # temporaries of several sizes, one of them outliving the next round's
+    kept = None
+    for k in range(n):
+        a = numpy.ones((1 + k % 3) << 20, numpy.float32)
+        c = numpy.ones(3 << 20, numpy.float32)
+        kept = numpy.ones((2 + k % 2) << 20, numpy.float32)
+        del a, c
+rounds(3)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+rounds(20)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "confstr") or "glibc" not in (os.confstr("CS_GNU_LIBC_VERSION") or ""),
+                    reason="keep_freed_memory sets glibc's malloc only")
+def test_keeping_freed_memory_stops_faulting_the_same_pages_in_again():
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    faults = {how: int(subprocess.run([sys.executable, "-c", FAULTS, how], cwd=root, check=True,
+                                      capture_output=True, text=True).stdout)
+              for how in ("default", "keep")}
+    # 20 rounds of 24-36 MB: glibc's defaults map and fault most of it in afresh
+    assert faults["default"] > 2000 and faults["keep"] < faults["default"] / 4, faults

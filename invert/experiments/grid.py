@@ -53,9 +53,9 @@ PRE_SPAWN = {**ONE_THREAD, "MALLOC_TRIM_THRESHOLD_": None}
 # NOTE: Dask's housekeeping, made rarer for a grid of tasks of seconds to
 # minutes: a worker's profiler samples its task's stack every 10 ms, its
 # nanny polls its memory every 100 ms, every event loop ticks every 20 ms.
-# With two workers on two cores that took 10 % of the CPU from the tasks
-# (table3 on SqueezeNet, 2 photos: the workers' CPU time 1.18x the tasks'
-# in one process, 1.09x with these). For `dask worker`, the same settings as
+# With two workers on two cores that took CPU from the tasks (table3 on
+# SqueezeNet, 2 photos, 100 iterations: tasks of 78.3 CPU s in one process
+# took the two workers 92.9 s, 82.6 s with these; docs/scale.md). For `dask worker`, the same settings as
 # DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False and so on (README).
 # worker-saturation 1.0: a worker holds one task at a time, so no task
 # waits behind a long one while another worker is idle.

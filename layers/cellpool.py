@@ -207,7 +207,8 @@ class CellPool(SeparablePool):
     cells along each axis, is dz/dx = Ay^T dz/dy Ax with the dense (cells x
     pixels) matrices: 8x the multiply-adds of the windowed passes, but two
     matrix products instead of 2 x 8 phases of small ones, 3-4x faster at
-    128-256 pixels, 1.5x at 512 (one thread, this machine)."""
+    128-256 pixels, 1.5x at 512 (one thread, this machine). The products
+    are small: one BLAS thread (``backend.blas_threads``)."""
 
     def __init__(self, cell_size=8, grid="vlfeat", name=None):
         super().__init__(name)
@@ -225,8 +226,9 @@ class CellPool(SeparablePool):
         h, w = self._in_shape[2:]
         ayt = self._dense(h, dzdy).T
         ax = self._dense(w, dzdy)
-        t = (dzdy.reshape(-1, dzdy.shape[-1]) @ ax).reshape(dzdy.shape[:-1] + (w,))
-        return backend.get_array_module(dzdy).matmul(ayt, t)
+        with backend.blas_threads(1):  # NOTE: small products (backend: why one thread)
+            t = (dzdy.reshape(-1, dzdy.shape[-1]) @ ax).reshape(dzdy.shape[:-1] + (w,))
+            return backend.get_array_module(dzdy).matmul(ayt, t)
 
     def _dense(self, n, like):
         """The (cells, n) matrix of ``kernel(n)`` (``poolweights.dense``), in

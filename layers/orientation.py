@@ -195,10 +195,11 @@ class OrientationGate(_Oriented):
             a = math.cos(math.pi / self.k)
             ds = dzdy * self._on * dzdy.dtype.type(1 / (1 - a))
             dm = -a * ds.sum(axis=1, keepdims=True)
-            return ds, dm.astype(dzdy.dtype), xp.zeros_like(self._g)
+            return ds, dm.astype(dzdy.dtype), None
+        # NOTE: s and (hard, not surrogate) g only pick the bins: no gradient (None)
         d0 = xp.take_along_axis(dzdy, self._d0, axis=1)
         if self.mode == "hard" and not self._soft:
-            return xp.zeros_like(dzdy), d0, xp.zeros_like(self._g)
+            return None, d0, None
         d1 = xp.take_along_axis(dzdy, self._d1, axis=1)
         dm = d0 if self.mode == "hard" else d0 * self._w0 + d1 * self._w1
         gx, gy = self._g[:, :1], self._g[:, 1:]
@@ -207,4 +208,4 @@ class OrientationGate(_Oriented):
         side = xp.sign(cross) * xp.sign(self._ud0[0] * gx + self._ud0[1] * gy)
         coef = xp.where(n2 > 0, (d1 - d0) * self._m * side * (self.k / math.pi)
                         / xp.where(n2 > 0, n2, 1), 0).astype(dzdy.dtype)
-        return xp.zeros_like(dzdy), dm, xp.concatenate([-gy * coef, gx * coef], axis=1)
+        return None, dm, xp.concatenate([-gy * coef, gx * coef], axis=1)

@@ -71,7 +71,7 @@ def check_backward(layer, x, dzdy=None, *, seed=0, eps=1e-6, atol=1e-8,
     if tuple(dzdy.shape) != tuple(y.shape):
         raise GradcheckError(f"{name}: dzdy shape {tuple(dzdy.shape)} != y shape {tuple(y.shape)}")
     dzdy_saved = dzdy.copy()
-    dzdx = _as_tuple(layer.backward(dzdy))
+    dzdx = _with_zeros(layer.backward(dzdy), xs, xp)
     grads = dict(layer.grads) if params else {}
 
     def context():
@@ -85,7 +85,7 @@ def check_backward(layer, x, dzdy=None, *, seed=0, eps=1e-6, atol=1e-8,
         if tuple(g.shape) != tuple(a.shape) or g.dtype != a.dtype:
             raise GradcheckError(f"dzdx[{i}] has shape {tuple(g.shape)} {g.dtype}, "
                                  f"x has {tuple(a.shape)} {a.dtype}; {context()}")
-    again = _as_tuple(layer.backward(dzdy))
+    again = _with_zeros(layer.backward(dzdy), xs, xp)
     for i, (g, h) in enumerate(zip(dzdx, again)):
         if not bool((g == h).all()):
             raise GradcheckError(f"a second backward gave a different dzdx[{i}]: "
@@ -124,6 +124,15 @@ def check_backward(layer, x, dzdy=None, *, seed=0, eps=1e-6, atol=1e-8,
     for key, w in saved_params.items():
         if not bool((layer_params[key] == w).all()):
             raise GradcheckError(f"parameter '{key}' was mutated; {context()}")
+
+
+def _with_zeros(dzdx, xs, xp):
+    """The gradients as a tuple, a None (a zero gradient, the layer
+    contract) as zeros of its input's shape."""
+    dzdx = _as_tuple(dzdx)
+    if len(dzdx) != len(xs):
+        return dzdx
+    return tuple(xp.zeros_like(a) if g is None else g for g, a in zip(dzdx, xs))
 
 
 def _compare(analytic, numeric, atol, rtol, where):

@@ -18,6 +18,11 @@ Rules (the conventions every layer module follows):
   and the shapes. The network calls it for every layer before any work.
 * Layers with several inputs (``Concat``) set ``n_inputs`` and take/return
   tuples.
+* ``backward`` may give None for an input the output does not depend on
+  differentiably (HOG's orientation gate and its directional projections:
+  the gate only picks bins from them): a zero gradient that the network
+  does not send back, so the layers upstream of that input alone skip their
+  backward (``Net.backward``; ``check_backward`` reads it as zeros).
 """
 
 

@@ -158,6 +158,8 @@ class Net:
             if layer.n_inputs == 1:
                 dx = (dx,)
             for src, d in zip(self.inputs[name], dx):
+                if d is None:  # NOTE: a zero gradient (the layer contract)
+                    continue
                 grads[src] = d if src not in grads else grads[src] + d
         return grads.get(INPUT)
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from layers import LRN, Concat, Conv2d, MaxPool2d, ReLU, conv_fast
-from minigrad import Net, check_backward
+from minigrad import Layer, Net, check_backward
 from nets.cnn import CAFFENET_LAYERS, caffenet
 
 
@@ -70,6 +70,46 @@ def test_branch_and_concat_gradcheck():
     x = rng.standard_normal((3, 4, 7, 7))
     check_backward(net, x)
     check_backward(_Until(net, "cat"), x)
+
+
+class _Gate(Layer):
+    """y = x0 * (x1 > 0): x1 only selects, so its gradient is None."""
+    n_inputs = 2
+
+    def out_shape(self, in_shapes):
+        return tuple(in_shapes[0])
+
+    def forward(self, a, b):
+        self._on = b > 0
+        return a * self._on
+
+    def backward(self, dzdy):
+        return dzdy * self._on, None
+
+
+class _Counted(ReLU):
+    calls = 0
+
+    def backward(self, dzdy):
+        _Counted.calls += 1
+        return super().backward(dzdy)
+
+
+def test_a_none_gradient_is_zero_and_what_feeds_only_it_skips_its_backward():
+    rng = np.random.default_rng(3)
+    net = Net("gated")
+    net.add(Conv2d(rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2), pad=1), name="a")
+    net.add(Conv2d(rng.standard_normal((2, 3, 1, 1)), rng.standard_normal(2)), name="b",
+            inputs="input")
+    net.add(_Counted(), name="selector", inputs="b")
+    net.add(_Gate(), name="gate", inputs=["a", "selector"])
+    x = rng.standard_normal((2, 3, 6, 5))
+    check_backward(net, x, seed=4)
+    _Counted.calls = 0
+    y = net.forward(x)
+    dx = net.backward(rng.standard_normal(y.shape))
+    assert _Counted.calls == 0 and dx.shape == x.shape  # the selector's branch never ran back
+    check_backward(_Gate(), (x, rng.standard_normal(x.shape)), seed=5)  # None read as zeros
 
 
 def test_parameter_gradients_only_when_asked():

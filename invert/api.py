@@ -42,6 +42,9 @@ bound         None, or bound each pixel's colour norm by B grey levels
 jitter        shift the network's input by up to J pixels, a new random
               shift each iteration (IJCV 2016; module ``objective``).
 zoom          scale it by a random factor in [1/(1 + r), 1 + r] too.
+copies        with jitter or zoom: see each restart K times per iteration,
+              each copy moved its own way, and average (module
+              ``objective``); K times the work per iteration.
 param         "pixels", "colour" or "fourier": what the solver moves
               (module ``parametrise``).
 init_scale    the norm of each restart's initial noise (1: the paper's,
@@ -158,7 +161,7 @@ def invert_with(image, rep, layer=None, options=None, *, rng=None, progress=None
                           s["alpha"], s["beta"],
                           None if mask is None else backend.asarray(mask, dtype),
                           s["loss_weight"], s["subtract_mean"], s["tv_floor"], s["jitter"],
-                          s["zoom"])
+                          s["zoom"], s["copies"])
     rng = numpy.random.default_rng(s["seed"]) if rng is None else rng
     n = s["restarts"]
     x = random_init(rng, (n, rep.channels, h, w), dtype)

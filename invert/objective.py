@@ -20,8 +20,13 @@ E(x) = C ||M (Phi(S sigma x) - Phi0)||^2 / ||M Phi0||^2 + priors(x), and
 J_Phi^T is followed by S^T (``layers.shift``). Zoom (``zoom`` r > 0): before
 the shift, sigma x is scaled about its centre by a factor drawn
 log-uniformly from [1/(1 + r), 1 + r] per restart and iteration
-(``layers.zoom``). ``energies`` (the final ones reported) are those of the
-image as it is.
+(``layers.zoom``). Copies (``copies`` K > 1, with jitter or zoom): each
+restart is seen K times per iteration, each copy with its own shift and
+zoom, and the loss is the mean over the copies (an expectation over the
+transformations, estimated from K samples instead of one, as
+feature-visualisation work does: Olah et al., Distill 2017); its gradient
+is the mean of the copies' gradients. ``energies`` (the final ones
+reported) are those of the image as it is.
 
 Balancing (paper §2). If sigma x has pixels of magnitude B (the half range of
 the input, B = 128 grey levels) then R_alpha(x) ~ H W (B/sigma)^alpha, and if
@@ -105,7 +110,7 @@ class Objective:
 
     def __init__(self, rep, phi0, sigma, lambda_alpha, lambda_tv, alpha=6.0,
                  beta=2.0, mask=None, loss_weight=1.0, subtract_mean=True,
-                 tv_floor=1e-5, jitter=0, zoom=0.0):
+                 tv_floor=1e-5, jitter=0, zoom=0.0, copies=1):
         if lambda_alpha < 0 or lambda_tv < 0 or loss_weight < 0:
             raise ValueError("lambda_alpha, lambda_tv and the loss weight must be "
                              f"non-negative; got {lambda_alpha}, {lambda_tv}, {loss_weight}")
@@ -118,6 +123,11 @@ class Objective:
         self.jitter, self.zoom_range = int(jitter), float(zoom)
         self.shift = Shift([]) if self.jitter else None
         self.zoom = Zoom([]) if self.zoom_range else None
+        self.copies = int(copies)
+        if self.copies < 1 or (self.copies > 1 and not (self.jitter or self.zoom_range)):
+            raise ValueError(f"copies must be 1, or more with jitter or zoom (identical copies "
+                             f"would only cost time); got copies {copies} with jitter "
+                             f"{jitter} and zoom {zoom}")
         masked = phi0 if mask is None else phi0 * mask
         self.phi0_sq = float(to_numpy((masked * masked).sum()))
         if not self.phi0_sq > 0:
@@ -125,7 +135,9 @@ class Objective:
                              "normalised loss is undefined")
 
     def draw(self, rng, n):
-        """New jitter shifts and zoom factors for a batch of n restarts."""
+        """New jitter shifts and zoom factors for a batch of n restarts (each
+        of its ``copies``: restart by restart, the copies of one together)."""
+        n = n * self.copies
         if self.zoom is not None:
             r = numpy.log1p(self.zoom_range)
             self.zoom.scales = [float(v) for v in numpy.exp(rng.uniform(-r, r, size=n))]
@@ -137,18 +149,22 @@ class Objective:
     def _terms(self, x, jitter=True):
         z = self.sigma * x
         self._moved = jitter and (self.shift is not None or self.zoom is not None)
+        k = self.copies if self._moved else 1
+        if k > 1:
+            z = get_array_module(z).repeat(z, k, axis=0)
         if self._moved:
             for layer, still in ((self.zoom, 1.0), (self.shift, (0, 0))):
                 if layer is not None:
                     values = layer.scales if layer is self.zoom else layer.shifts
-                    if len(values) != len(x):  # NOTE: not drawn yet: none
-                        values[:] = [still] * len(x)
+                    if len(values) != len(z):  # NOTE: not drawn yet: none
+                        values[:] = [still] * len(z)
                     z = layer.forward(z)
         r = self.rep.forward(z) - self.phi0
         if self.mask is not None:
             r = r * self.mask
         n = x.shape[0]
-        terms = {"loss": self.loss_weight * (r * r).reshape(n, -1).sum(axis=1) / self.phi0_sq,
+        loss = (r * r).reshape(n, k, -1).sum(axis=2).mean(axis=1)
+        terms = {"loss": self.loss_weight * loss / self.phi0_sq,
                  "alpha": self.lambda_alpha * self.alpha_norm.forward(x),
                  "tv": self.lambda_tv * self.tv.forward(x)}
         terms["total"] = terms["loss"] + terms["alpha"] + terms["tv"]
@@ -174,11 +190,16 @@ class Objective:
 
     def backward(self, dzdy):
         """dz/dx for dz/dE = dzdy (one value per restart)."""
-        dphi = (2 * self.loss_weight / self.phi0_sq) * self._r * dzdy.reshape(-1, 1, 1, 1)
+        k = len(self._r) // len(dzdy)
+        xp = get_array_module(dzdy)
+        per_copy = xp.repeat(dzdy, k) / k if k > 1 else dzdy
+        dphi = (2 * self.loss_weight / self.phi0_sq) * self._r * per_copy.reshape(-1, 1, 1, 1)
         dz = self.rep.backward(dphi.astype(self._r.dtype, copy=False))
         if self._moved:
             for layer in (self.shift, self.zoom):
                 dz = dz if layer is None else layer.backward(dz)
+        if k > 1:
+            dz = dz.reshape(len(dzdy), k, *dz.shape[1:]).sum(axis=1)
         grad = self.sigma * dz
         return (grad + self.lambda_alpha * self.alpha_norm.backward(dzdy)
                 + self.lambda_tv * self.tv.backward(dzdy))

@@ -45,12 +45,12 @@ def test_pixels_is_the_identity():
         parametrise.make("wavelets", 1, 2, 2)
 
 
-def objective(jitter=0, seed=0, zoom=0.0):
+def objective(jitter=0, seed=0, zoom=0.0, copies=1):
     rep = tiny_rep()
     rng = numpy.random.default_rng(seed)
     phi0 = rep.forward(rep.to_centred(rng.random((10, 12, 3))))
     return Objective(rep, phi0, sigma=3.0, lambda_alpha=0.7, lambda_tv=0.3, jitter=jitter,
-                     zoom=zoom)
+                     zoom=zoom, copies=copies)
 
 
 def start(n=2, seed=1):
@@ -83,3 +83,27 @@ def test_zoomed_and_jittered_objective_gradient():
     target.draw(numpy.random.default_rng(6), 2)
     assert min(target.zoom.scales) != 1.0 and target.shift.shifts != [(0, 0), (0, 0)]
     check_backward(target, start(), seed=7, rtol=1e-5, atol=1e-9)
+
+
+def test_copies_average_the_loss_of_each_moved_copy_and_their_gradients():
+    target = objective(jitter=2, zoom=0.2, copies=3)
+    target.draw(numpy.random.default_rng(8), 2)
+    assert len(target.shift.shifts) == 6 and len(set(target.shift.shifts)) > 2
+    check_backward(target, start(), seed=9, rtol=1e-5, atol=1e-9)
+    # the loss is the mean of what each copy alone gives (copy j of restart i at 3 i + j)
+    x, single = start(), objective(jitter=2, zoom=0.2)
+    mean = numpy.zeros(2)
+    for j in range(3):
+        single.shift.shifts = target.shift.shifts[j::3]
+        single.zoom.scales = target.zoom.scales[j::3]
+        single.forward(x)
+        mean += single._terms_now["loss"] / 3
+    target.forward(x)
+    numpy.testing.assert_allclose(target._terms_now["loss"], mean, rtol=1e-12)
+    # the energies reported are those of the image as it is, whatever the copies
+    numpy.testing.assert_allclose(target.energies(x)["total"], objective().energies(x)["total"])
+
+
+def test_copies_need_jitter_or_zoom():
+    with pytest.raises(ValueError, match="copies must be 1, or more with jitter or zoom"):
+        objective(copies=2)

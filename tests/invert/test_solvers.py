@@ -112,7 +112,8 @@ OPTIONS = {"momentum": {}, "adam": dict(solver="adam", schedule=[(4.0, 12)]),
            "adam-jitter-colour": dict(solver="adam", jitter=1, param="colour",
                                       schedule=[(4.0, 12)]),
            "fourier-bound": dict(param="fourier", bound=40.0, box=True),
-           "adam-zoom": dict(solver="adam", zoom=0.1, jitter=1, schedule=[(4.0, 12)])}
+           "adam-zoom": dict(solver="adam", zoom=0.1, jitter=1, schedule=[(4.0, 12)]),
+           "adam-copies": dict(solver="adam", jitter=2, copies=3, schedule=[(4.0, 12)])}
 
 
 @pytest.mark.parametrize("name", OPTIONS)
@@ -143,6 +144,10 @@ def test_bad_solver_options_are_named():
         invert.invert(image, "hog", solver="lbfgs", jitter=2, iters=4)
     with pytest.raises(ValueError, match="jitter must be an integer >= 0, got -1"):
         invert.invert(image, "hog", jitter=-1, iters=4)
+    with pytest.raises(ValueError, match="copies 2 needs jitter or zoom"):
+        invert.invert(image, "hog", copies=2, iters=4)
+    with pytest.raises(ValueError, match="copies must be an integer >= 1, got 0"):
+        invert.invert(image, "hog", copies=0, jitter=1, iters=4)
 
 
 def test_the_surrogate_gradient_finds_hog_codes_the_exact_one_cannot():

@@ -38,6 +38,7 @@ class Iteration:
         self.obj = None
 
     def _build(self):
+        backend.keep_freed_memory()  # NOTE: as every inversion does (invert.api)
         rep, (h, w) = self.rep, self.size
         rng = numpy.random.default_rng(self.seed)
         image = rng.random((h, w, 3) if rep.channels == 3 else (h, w))

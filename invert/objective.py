@@ -22,10 +22,10 @@ the shift, sigma x is scaled about its centre by a factor drawn
 log-uniformly from [1/(1 + r), 1 + r] per restart and iteration
 (``layers.zoom``). Copies (``copies`` K > 1, with jitter or zoom): each
 restart is seen K times per iteration, each copy with its own shift and
-zoom, and the loss is the mean over the copies (an expectation over the
-transformations, estimated from K samples instead of one, as
-feature-visualisation work does: Olah et al., Distill 2017); its gradient
-is the mean of the copies' gradients. ``energies`` (the final ones
+zoom, and the loss is the mean over the copies: the expectation over the
+transformations (Athalye et al., "Synthesizing Robust Adversarial
+Examples", ICML 2018) estimated from K samples instead of one; its
+gradient is the mean of the copies' gradients. ``energies`` (the final ones
 reported) are those of the image as it is.
 
 Balancing (paper §2). If sigma x has pixels of magnitude B (the half range of

@@ -43,7 +43,7 @@ again. glibc's malloc serves blocks above its mmap threshold with fresh
 ``mmap``s and gives freed memory at the top of its heap back to the system
 above its trim threshold, so each iteration faults the same pages in again,
 zero-filled by the kernel: 3,500 page faults per SqueezeNet iteration, a
-seventh of its time, and more when two processes share the memory bus.
+seventh of its time.
 ``keep_freed_memory()`` (called by every inversion) raises both thresholds
 (``mallopt``, glibc only; elsewhere it does nothing), so freed blocks are
 reused; the process then keeps its peak size until it exits.

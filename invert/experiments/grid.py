@@ -55,8 +55,9 @@ PRE_SPAWN = {**ONE_THREAD, "MALLOC_TRIM_THRESHOLD_": None}
 # nanny polls its memory every 100 ms, every event loop ticks every 20 ms.
 # With two workers on two cores that took CPU from the tasks (table3 on
 # SqueezeNet, 2 photos, 100 iterations: tasks of 78.3 CPU s in one process
-# took the two workers 92.9 s, 82.6 s with these; docs/scale.md). For `dask worker`, the same settings as
-# DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False and so on (README).
+# took the two workers 92.9 s, 82.6 s with these; docs/scale.md). For
+# `dask worker`, the same settings in its environment (README):
+# DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False and so on.
 # worker-saturation 1.0: a worker holds one task at a time, so no task
 # waits behind a long one while another worker is idle.
 QUIET = {"distributed.worker.profile.enabled": False,

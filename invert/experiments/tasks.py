@@ -60,7 +60,10 @@ class Task:
     def cost(self):
         """A rough relative cost, to start the longest tasks first: iterations
         x restarts x pixels x how deep the layer is in its network (0 to 1]."""
-        layers = registry.get(self.rep).layers
+        try:
+            layers = registry.get(self.rep).layers
+        except ValueError:  # NOTE: a network outside the registry: as deep as can be
+            layers = []
         depth = (layers.index(self.layer) + 1) / len(layers) if self.layer in layers else 1.0
         o = self.options
         return o.get("iters", 1) * o.get("restarts", 1) * (self.size or 1) ** 2 * depth

@@ -71,6 +71,7 @@ def test_a_task_costs_more_with_iterations_restarts_pixels_and_depth(folder):
     assert more["restarts"].cost == pytest.approx(3 * task.cost)
     assert more["pixels"].cost == pytest.approx(4 * task.cost)
     assert dataclasses.replace(task, layer=None).cost == more["depth"].cost  # None: the last layer
+    assert dataclasses.replace(task, rep="not-registered").cost == more["depth"].cost
 
 
 @pytest.mark.slow

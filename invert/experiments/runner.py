@@ -229,6 +229,7 @@ def _settings(run, result):
                 f"{s['cells']}x{s['cells']} cells, lambda {s['lambda_l1']:g})")
     extras = [f"solver {s.get('solver', 'momentum')}"]
     extras += [f"{key} {s[key]:g}" for key in ("jitter", "zoom", "bound") if s.get(key)]
+    extras += [f"{s['copies']} copies"] if s.get("copies", 1) > 1 else []
     if s.get("param", "pixels") != "pixels":
         extras.append(f"param {s['param']}")
     if s.get("surrogate"):

@@ -74,6 +74,13 @@ def test_a_task_costs_more_with_iterations_restarts_pixels_and_depth(folder):
     assert dataclasses.replace(task, rep="not-registered").cost == more["depth"].cost
 
 
+def test_the_table_names_each_runs_extras(tmp_path, folder, hog_grid):
+    experiments.run_experiment("hog-grid", folder, tmp_path / "o", limit=1, only=["a"],
+                               log=quiet, judge="none", solver="adam", jitter=1, copies=2,
+                               schedule=[(4.0, 8)])
+    assert "solver adam, jitter 1, 2 copies, 8 iterations" in (tmp_path / "o" / "table.md").read_text()
+
+
 @pytest.mark.slow
 def test_a_task_seed_is_the_same_in_another_process():
     code = "from invert.experiments.tasks import task_seed; print(task_seed(7, 'conv1/im3'))"

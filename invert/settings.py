@@ -197,6 +197,12 @@ def hard_gates(rep):
     return [g for g in layers.values() if isinstance(g, OrientationGate) and g.mode == "hard"]
 
 
+def schedule_spec(options, defaults):
+    """The schedule ``options`` run: their own, else the representation's
+    (``defaults``, e.g. ``representation.KIND_DEFAULTS``), else "generic"."""
+    return options.get("schedule") or defaults.get("schedule", "generic")
+
+
 def resolve(rep, shape, options):
     """Turn "auto"/"paper"/None options into numbers for an image of ``shape``
     (C, H, W) under representation ``rep``; returns the settings dict.
@@ -232,7 +238,7 @@ def resolve(rep, shape, options):
                          "moved its own way; unmoved copies would be identical)")
     if s["solver"] != "momentum":
         s["adaptive"] = None  # NOTE: momentum's step cap; Adam and L-BFGS bound their steps
-    spec = s["schedule"] or rep.defaults.get("schedule", "generic")
+    spec = schedule_spec(s, rep.defaults)
     if s["iters"] is not None:
         segments = len(presets.schedule(spec))
         name = f"schedule {spec!r}" if isinstance(spec, str) else "the schedule"

@@ -34,7 +34,9 @@ from PIL import Image
 from minigrad import backend
 from nets import registry
 
-from .. import representation
+from .. import presets, representation
+from ..representation import KIND_DEFAULTS
+from ..settings import schedule_spec
 from ..api import invert_with
 from ..images import load_image, save_npz, save_png
 
@@ -59,14 +61,17 @@ class Task:
     @property
     def cost(self):
         """A rough relative cost, to start the longest tasks first: iterations
-        x restarts x pixels x how deep the layer is in its network (0 to 1]."""
-        try:
-            layers = registry.get(self.rep).layers
-        except ValueError:  # NOTE: a network outside the registry: as deep as can be
-            layers = []
+        (of the schedule the task runs) x restarts x copies x pixels x how
+        deep the layer is in its network (0 to 1]."""
+        network = registry.NETWORKS.get(self.rep)  # NOTE: None outside the registry
+        layers = network.layers if network else []
         depth = (layers.index(self.layer) + 1) / len(layers) if self.layer in layers else 1.0
         o = self.options
-        return o.get("iters", 1) * o.get("restarts", 1) * (self.size or 1) ** 2 * depth
+        defaults = KIND_DEFAULTS.get(network.kind, {}) if network else {}
+        iters = 1 if o.get("method") == "hoggle" else \
+            sum(n for _, n in presets.schedule(schedule_spec(o, defaults), o.get("iters")))
+        return iters * (o.get("restarts") or 1) * (o.get("copies") or 1) * (self.size or 1) ** 2 \
+            * depth
 
     @property
     def key(self):

@@ -72,6 +72,10 @@ def test_a_task_costs_more_with_iterations_restarts_pixels_and_depth(folder):
     assert more["pixels"].cost == pytest.approx(4 * task.cost)
     assert dataclasses.replace(task, layer=None).cost == more["depth"].cost  # None: the last layer
     assert dataclasses.replace(task, rep="not-registered").cost == more["depth"].cost
+    # without iters, the length of the schedule the task runs: HOG's 800, a CNN's 400
+    plain = {rep: tasks.make_task("r", folder / "im0.png", representation.get(rep), {}, 0, 64)
+             for rep in ("hog", "caffenet-random")}
+    assert plain["hog"].cost == 2 * plain["caffenet-random"].cost
 
 
 def test_the_table_names_each_runs_extras(tmp_path, folder, hog_grid):

@@ -47,9 +47,10 @@ from .windows import (crop_padding, kernel_offsets, pad_nchw, pad_to_nhwc, windo
 CHANNEL_RUNS = 4  # channels last where C/G >= CHANNEL_RUNS * Wo
 COLS_BYTES = 32 * 2**20  # largest window matrix built at once; bigger batches go in chunks
 WINOGRAD_CHANNELS = 64  # Winograd F(2x2, 3x3) where both C/G and O/G reach this ...
-WINOGRAD_MIN_SIDE = 20  # ... and the output map's shorter side reaches this
+WINOGRAD_MIN_SIDE = 14  # ... and the output map's shorter side reaches this
 WINOGRAD_BYTES = 2 * 2**20  # transformed tiles processed at once (a band of rows) ...
 WINOGRAD_TILES = 256  # ... but at least this many tiles per matrix product
+WINOGRAD_SPLIT_BYTES = 64 * 2**20  # fewer tiles than two such products a core: by channels
 SMALL_PRODUCT = 5e7  # layers with fewer FLOPs run their products on one BLAS thread
 
 
@@ -76,11 +77,14 @@ def uses_winograd(shape, stride, pad, groups, size):
     on one core, VGG-19 conv1_2 (64 channels, 227x227) forward 117 -> 69 ms,
     backward 129 -> 82 ms; SqueezeNet fire2's 3x3 expand (16 -> 64 channels,
     56x56) forward even, backward 0.9 -> 1.4 ms. Nor on maps with a side
-    under WINOGRAD_MIN_SIDE (13x13, 14x14): there the band of tiles is too
-    small for the transforms to pay; whole iterations at batch 1, in
-    alternating blocks of one process on this 2-core machine, with it
-    against without it: CaffeNet fc8 0.67-0.74 (its conv3-conv5),
-    SqueezeNet fire9 0.84-0.91, VGG-19 pool5 0.93-1.00."""
+    under WINOGRAD_MIN_SIDE: on CaffeNet's 13x13 maps (192-384 channels,
+    an odd side wasting a row and a column of tiles) the transforms cost
+    more than they save, forward plus backward at batch 1 on this 2-core
+    machine: 256 -> 384 channels 4.5 ms with im2col, 8.2 with Winograd,
+    384 -> 256 in two groups 2.7 against 6.3; on VGG-19's 14x14 (512
+    channels) they pay: batch 4 47.2 -> 34.2 ms, batch 1 even (12.4
+    against 13.0), and the whole VGG-19 pool5 iteration at batch 1 gains
+    (layer by layer: its conv5 forward and backward 7.0 -> 6.0 ms each)."""
     o, cg, kh, kw = shape
     return ((kh, kw) == (3, 3) and tuple(stride) == (1, 1) and max(pad) <= 2
             and min(o // groups, cg) >= WINOGRAD_CHANNELS
@@ -199,7 +203,8 @@ class FastConv:
         """y (N, O, Ho, Wo) plus the bias ``b`` if given, a fresh contiguous array."""
         if uses_winograd(w.shape, self.stride, self.pad, self.groups, size):
             u = self._cached(w, "winograd", lambda w: winograd.kernel_transform(w, self.groups))
-            return winograd.correlate(x, u, self.pad, size, b, WINOGRAD_BYTES, WINOGRAD_TILES)
+            return winograd.correlate(x, u, self.pad, size, b, WINOGRAD_BYTES, WINOGRAD_TILES,
+                                      WINOGRAD_SPLIT_BYTES)
         with self._threads(w, len(x), size):
             return self._forward(x, w, size, b)
 
@@ -238,7 +243,8 @@ class FastConv:
                              lambda w: winograd.kernel_transform(
                                  winograd.flipped(w, self.groups), self.groups))
             return winograd.correlate(dzdy, u, winograd.backward_pad(self.pad), x.shape[2:],
-                                      None, WINOGRAD_BYTES, WINOGRAD_TILES)
+                                      None, WINOGRAD_BYTES, WINOGRAD_TILES,
+                                      WINOGRAD_SPLIT_BYTES)
         with self._threads(w, len(x), dzdy.shape[2:]):
             return self._backward_input(x, w, dzdy)
 

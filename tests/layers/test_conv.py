@@ -63,7 +63,10 @@ LAYOUTS = {"chosen": {}, "nchw": dict(CHANNEL_RUNS=10**9), "channels-last": dict
            "winograd": WINOGRAD,
            # every tile row its own band and product
            "winograd-rows": dict(WINOGRAD, WINOGRAD_BYTES=1, WINOGRAD_TILES=1),
-           "winograd-images": dict(WINOGRAD, WINOGRAD_TILES=10**6)}  # whole images a band
+           # whole images a band
+           "winograd-images": dict(WINOGRAD, WINOGRAD_TILES=10**6, WINOGRAD_SPLIT_BYTES=0),
+           # all tiles at once, the channels shared out
+           "winograd-channels": dict(WINOGRAD, WINOGRAD_TILES=10**6)}
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -148,6 +151,24 @@ def test_winograd_bands_on_every_core_equal_bands_in_turn(monkeypatch):
     # inside the products: equal to float32 rounding
     np.testing.assert_allclose(layer.forward(x), y, rtol=0, atol=2e-6 * np.abs(y).max())
     np.testing.assert_allclose(layer.backward(y), dzdx, rtol=0, atol=2e-6 * np.abs(dzdx).max())
+
+
+def test_winograd_few_tiles_share_out_channels_many_go_in_bands(monkeypatch):
+    calls = []
+    real = winograd._by_channels
+    monkeypatch.setattr(winograd, "_by_channels", lambda *a: calls.append(a[0].shape) or real(*a))
+    rng = np.random.default_rng(9)
+    w = rng.standard_normal((96, 64, 3, 3)).astype(np.float32) / 24
+    u, b = winograd.kernel_transform(w), rng.standard_normal(96).astype(np.float32)
+    few = rng.standard_normal((1, 64, 14, 14)).astype(np.float32)  # 49 tiles
+    y = winograd.correlate(few, u, (1, 1, 1, 1), (14, 14), b)
+    assert len(calls) == 1
+    bands = winograd.correlate(few, u, (1, 1, 1, 1), (14, 14), b, split_bytes=0)
+    assert len(calls) == 1
+    np.testing.assert_allclose(y, bands, rtol=0, atol=2e-6 * np.abs(y).max())
+    many = rng.standard_normal((2, 64, 60, 60)).astype(np.float32)  # 1800 tiles
+    winograd.correlate(many, u, (1, 1, 1, 1), (60, 60), b)
+    assert len(calls) == 1
 
 
 def test_float32_stays_float32():

@@ -50,7 +50,7 @@ WINOGRAD_CHANNELS = 64  # Winograd F(2x2, 3x3) where both C/G and O/G reach this
 WINOGRAD_MIN_SIDE = 14  # ... and the output map's shorter side reaches this
 WINOGRAD_BYTES = 2 * 2**20  # transformed tiles processed at once (a band of rows) ...
 WINOGRAD_TILES = 256  # ... but at least this many tiles per matrix product
-WINOGRAD_SPLIT_BYTES = 64 * 2**20  # fewer tiles than two such products a core: by channels
+WINOGRAD_SPLIT_BYTES = 64 * 2**20  # under WINOGRAD_TILES tiles a core: all at once, up to this
 SMALL_PRODUCT = 5e7  # layers with fewer FLOPs run their products on one BLAS thread
 
 

@@ -19,6 +19,7 @@ before are still here: ``hog``, ``dsift``, ``hog_net``, ``dsift_net``,
 ``dsift_frames``, ``hog_render``, ``save_hog_png``, ``list_networks``,
 ``load_network``.
 """
+import minigrad  # noqa: F401  NOTE: first, before NumPy loads OpenBLAS (minigrad.backend)
 from nets import dsift, dsift_frames, dsift_net, hog, hog_net, hog_render, registry, save_hog_png
 
 from .api import Inversion, invert, invert_with

@@ -35,27 +35,37 @@ small products of ``layers.winograd`` waited for a descheduled thread
 bands), and the additions between products ran on one core only. For the
 same reason ``blas_threads(1)`` runs small products on one thread
 (``layers.conv_fast``).
-
-Memory
-------
-An iteration allocates and frees the same large temporaries again and
-again. glibc's malloc serves blocks above its mmap threshold with fresh
-``mmap``s and gives freed memory at the top of its heap back to the system
-above its trim threshold, so each iteration faults the same pages in again,
-zero-filled by the kernel: 3,500 page faults per SqueezeNet iteration, a
-seventh of its time.
-``keep_freed_memory()`` (called by every inversion) raises both thresholds
-(``mallopt``, glibc only; elsewhere it does nothing), so freed blocks are
-reused; the process then keeps its peak size until it exits.
+NOTE: after each product on several threads, OpenBLAS's idle threads keep
+spinning for 2^28 cycles (about 0.1 s here) before they sleep (its
+``THREAD_TIMEOUT``; OpenBLAS reads ``OPENBLAS_THREAD_TIMEOUT`` = n, meaning
+2^n cycles, at start-up), so the NumPy loops and one-thread products that
+follow (Winograd's transforms, ReLU, the bands of ``parallel``) shared
+their cores with a spinning thread. Importing this module sets
+``OPENBLAS_THREAD_TIMEOUT=20`` (2^20 cycles, a third of a millisecond:
+long enough for back-to-back products, short beside the work between
+them) unless the environment sets it; that takes effect only if NumPy
+was not imported before (``THREAD_TIMEOUT_IN_TIME``): every package of
+this project imports minigrad first, and a program that imports NumPy
+before them can set the variable itself. Whole iterations at batch 1 on
+this 2-core machine, five alternating processes each, against OpenBLAS's
+28: VGG-19 relu3_1 median 0.79, pool5 0.94, CaffeNet fc8 at batch 4
+0.95; against 4 (OpenBLAS's shortest): VGG-19 relu3_1 1.00, CaffeNet fc8
+at batch 4 0.99, SqueezeNet pool10 0.98, HOG 0.97.
 """
 import contextlib
 import ctypes
 import glob
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy
+# NOTE: read by OpenBLAS when NumPy loads it, so before ``import numpy``
+# ("Parallel work on the CPU" above)
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
+THREAD_TIMEOUT_IN_TIME = "numpy" not in sys.modules
+
+import numpy  # noqa: E402
 
 _state = {"device": None, "dtype": numpy.float32}
 DEVICES = ("cpu", "gpu")

@@ -9,6 +9,7 @@ ones registry packages ship) and the one table of every network we can
 build (``registry``). Nothing here knows how a code is inverted: that is
 the ``invert`` package, above this one.
 """
+import minigrad  # noqa: F401  NOTE: first, before NumPy loads OpenBLAS (minigrad.backend)
 from .features import dsift, hog
 from .hogrender import hog_render, save_hog_png
 from .preprocess import GRAY_WEIGHTS, Preprocess, to_gray

@@ -167,3 +167,54 @@ def test_keeping_freed_memory_stops_faulting_the_same_pages_in_again():
               for how in ("default", "keep")}
     # 20 rounds of 24-36 MB: glibc's defaults map and fault most of it in afresh
     assert faults["default"] > 2000 and faults["keep"] < faults["default"] / 4, faults
+
+
+SPIN = """
+import os, sys, time
+from minigrad import backend
+import numpy
+print(backend.THREAD_TIMEOUT_IN_TIME, os.environ["OPENBLAS_THREAD_TIMEOUT"])
+a = numpy.ones((1024, 1024), numpy.float32)
+for _ in range(3):
+    a @ a  # on several threads
+start = time.process_time()
+time.sleep(0.05)  # idle: only OpenBLAS's threads can use the CPU meanwhile
+print(time.process_time() - start)
+"""
+
+
+def run_spin(env_value):
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT",
+                                                            "OPENBLAS_NUM_THREADS",
+                                                            "OMP_NUM_THREADS")}
+    if env_value is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = env_value
+    out = subprocess.run([sys.executable, "-c", SPIN], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout.split()
+    return out[0] == "True", out[1], float(out[2])
+
+
+@pytest.mark.skipif(backend.cpu_workers() < 2, reason="needs OpenBLAS on two cores or more")
+def test_openblas_threads_do_not_spin_after_a_product():
+    in_time, value, cpu = run_spin(None)  # ours: 2^20 cycles, well under a millisecond
+    assert in_time and value == "20" and cpu < 0.02, (in_time, value, cpu)
+    # OpenBLAS's default (2^28 cycles, about 0.1 s) spins through the sleep
+    in_time, value, cpu = run_spin("28")
+    assert in_time and value == "28" and cpu > 0.03, (in_time, value, cpu)
+
+
+def test_every_package_sets_the_thread_timeout_before_numpy_loads():
+    import subprocess
+    import sys
+    code = ("import sys; import {0}; from minigrad import backend; "
+            "print(backend.THREAD_TIMEOUT_IN_TIME)")
+    late = subprocess.run([sys.executable, "-c", "import numpy; " + code.format("minigrad")],
+                          cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    assert late.split() == ["False"]  # the test can tell
+    for package in ("minigrad", "layers", "nets", "invert", "invert.run", "tools.bench",
+                    "tools.profile_iter", "tools.bench_grid"):
+        out = subprocess.run([sys.executable, "-c", code.format(package)], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout
+        assert out.split() == ["True"], package

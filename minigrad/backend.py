@@ -46,11 +46,23 @@ long enough for back-to-back products, short beside the work between
 them) unless the environment sets it; that takes effect only if NumPy
 was not imported before (``THREAD_TIMEOUT_IN_TIME``): every package of
 this project imports minigrad first, and a program that imports NumPy
-before them can set the variable itself. Whole iterations at batch 1 on
-this 2-core machine, five alternating processes each, against OpenBLAS's
-28: VGG-19 relu3_1 median 0.79, pool5 0.94, CaffeNet fc8 at batch 4
-0.95; against 4 (OpenBLAS's shortest): VGG-19 relu3_1 1.00, CaffeNet fc8
-at batch 4 0.99, SqueezeNet pool10 0.98, HOG 0.97.
+before them can set the variable itself. Whole iterations on this
+2-core machine, five alternating processes each, against OpenBLAS's 28:
+VGG-19 relu3_1 at batch 1 median 0.79, pool5 at batch 1 0.94, CaffeNet
+fc8 at batch 4 0.95; against 4 (OpenBLAS's shortest): VGG-19 relu3_1
+1.00, CaffeNet fc8 at batch 4 0.99, SqueezeNet pool10 0.98, HOG 0.97.
+
+Memory
+------
+An iteration allocates and frees the same large temporaries again and
+again. glibc's malloc serves blocks above its mmap threshold with fresh
+``mmap``s and gives freed memory at the top of its heap back to the system
+above its trim threshold, so each iteration faults the same pages in again,
+zero-filled by the kernel: 3,500 page faults per SqueezeNet iteration, a
+seventh of its time.
+``keep_freed_memory()`` (called by every inversion) raises both thresholds
+(``mallopt``, glibc only; elsewhere it does nothing), so freed blocks are
+reused; the process then keeps its peak size until it exits.
 """
 import contextlib
 import ctypes

@@ -27,7 +27,9 @@ are not to be trusted.
 The PyTorch peer: when PyTorch happens to be installed (it is never a
 dependency), every ``iter/`` row is also timed as its PyTorch twin
 (``tools.peer``: the same network, weights, objective and step), in
-alternating blocks of calls so that a drift of the machine touches both;
+alternating blocks of calls so that a drift of the machine touches both,
+each block after a rest (``SETTLE``) so that neither library's idle
+threads still spin into the other's block;
 columns ``torch ms`` and ``ours/torch`` (median over median, best over
 best). Rows whose network has a layer without a translation (DSIFT) say so
 on stderr. ``--no-peer`` leaves it out.
@@ -93,16 +95,27 @@ def time_call(fn, xp, min_time=0.5, min_repeats=3, max_repeats=200):
     return _summary(_times(fn, xp, min_time, min_repeats, max_repeats))
 
 
-def time_pair(fn, other, xp, min_time=0.5, rounds=2):
+SETTLE = 0.2  # seconds of rest before each block of ``time_pair``
+
+
+def time_pair(fn, other, xp, min_time=0.5, rounds=2, settle=SETTLE):
     """(median ms, best ms) of ``fn`` and of ``other``, after a warm-up call
     of each: ``rounds`` blocks of each in turn, ``min_time / rounds`` seconds
-    (at least two calls) per block."""
+    (at least two calls) per block, each block after ``settle`` seconds of
+    rest. NOTE: the rest lets the threads one library leaves spinning after
+    its block go to sleep before the other's block starts: OpenBLAS's spin
+    for up to 2^28 cycles (about 0.1 s) where its ``OPENBLAS_THREAD_TIMEOUT``
+    was not lowered (``minigrad.backend``); without it they slowed
+    PyTorch's first call of each block (VGG-19 relu3_1 at batch 1: PyTorch
+    241 ms, 151 ms once our threads slept at once)."""
     fn()
     other()
     _sync(xp)
     a, b = [], []
     for _ in range(rounds):
+        time.sleep(settle)
         a += _times(fn, xp, min_time / rounds, min_repeats=2)
+        time.sleep(settle)
         b += _times(other, xp, min_time / rounds, min_repeats=2)
     return _summary(a), _summary(b)
 

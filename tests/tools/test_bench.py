@@ -99,11 +99,13 @@ def test_twin_only_for_iteration_rows_and_a_missing_translation_is_a_note(capsys
     assert bench.twin_of("iter/hog/b1", lambda: None) is None  # no peer() at all
 
 
-def test_pair_timing_alternates_blocks():
+def test_pair_timing_alternates_blocks_after_a_rest(monkeypatch):
     calls = []
+    monkeypatch.setattr(bench.time, "sleep", lambda s: calls.append(f"rest {s}"))
     ours, theirs = bench.time_pair(lambda: calls.append("a"), lambda: calls.append("b"),
                                    numpy, min_time=0.0, rounds=2)
-    assert calls == ["a", "b"] + ["a", "a", "b", "b"] * 2
+    rest = f"rest {bench.SETTLE}"
+    assert calls == ["a", "b"] + [rest, "a", "a", rest, "b", "b"] * 2
     assert ours[1] <= ours[0] and theirs[1] <= theirs[0]
 
 

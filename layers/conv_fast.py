@@ -91,6 +91,13 @@ def uses_winograd(shape, stride, pad, groups, size):
             and min(size) >= WINOGRAD_MIN_SIDE)
 
 
+def _winograd(x, u, pad, size, bias=None):
+    """``winograd.correlate`` with this module's settings (read at each call,
+    so that the tests can change them)."""
+    return winograd.correlate(x, u, pad, size, bias, WINOGRAD_BYTES, WINOGRAD_TILES,
+                              WINOGRAD_SPLIT_BYTES)
+
+
 def window_matrix(x, kernel, stride, pad, groups, size, last):
     """The (G, C/G*kh*kw, N*Ho*Wo) matrix of the windows of ``x`` padded by
     ``pad`` = (top, bottom, left, right). Rows are ordered (C/G, kh, kw), or
@@ -203,8 +210,7 @@ class FastConv:
         """y (N, O, Ho, Wo) plus the bias ``b`` if given, a fresh contiguous array."""
         if uses_winograd(w.shape, self.stride, self.pad, self.groups, size):
             u = self._cached(w, "winograd", lambda w: winograd.kernel_transform(w, self.groups))
-            return winograd.correlate(x, u, self.pad, size, b, WINOGRAD_BYTES, WINOGRAD_TILES,
-                                      WINOGRAD_SPLIT_BYTES)
+            return _winograd(x, u, self.pad, size, b)
         with self._threads(w, len(x), size):
             return self._forward(x, w, size, b)
 
@@ -242,9 +248,7 @@ class FastConv:
             u = self._cached(w, "winograd-flipped",
                              lambda w: winograd.kernel_transform(
                                  winograd.flipped(w, self.groups), self.groups))
-            return winograd.correlate(dzdy, u, winograd.backward_pad(self.pad), x.shape[2:],
-                                      None, WINOGRAD_BYTES, WINOGRAD_TILES,
-                                      WINOGRAD_SPLIT_BYTES)
+            return _winograd(dzdy, u, winograd.backward_pad(self.pad), x.shape[2:])
         with self._threads(w, len(x), dzdy.shape[2:]):
             return self._backward_input(x, w, dzdy)
 

@@ -165,10 +165,10 @@ def correlate(x, u, pad, size, bias=None, max_bytes=2 * 2**20, min_tiles=256,
     q = padded_halves(x, pad, 2 * th + 2, tw + 1)
     y = xp.empty((n, o, ho, wo), dtype=x.dtype)
     workers = backend.cpu_workers()
-    if (n * th * tw < workers * min_tiles
-            and 16 * max(c, o) * n * th * tw * x.dtype.itemsize <= split_bytes):
+    tile_bytes = 16 * max(c, o) * x.dtype.itemsize  # V or M of one tile
+    if n * th * tw < workers * min_tiles and n * th * tw * tile_bytes <= split_bytes:
         return _by_channels(q, u, bias, y, workers)
-    tiles = max(min_tiles, max_bytes // (16 * max(c, o) * x.dtype.itemsize))
+    tiles = max(min_tiles, max_bytes // tile_bytes)
     tiles = min(tiles, -(-n * th * tw // (2 * workers)))  # NOTE: work for all
     band = max(1, min(th, tiles // tw))
     images = max(1, min(n, tiles // (th * tw))) if band == th else 1

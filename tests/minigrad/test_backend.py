@@ -4,6 +4,8 @@ code as the CPU path."""
 import ast
 import importlib
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -12,6 +14,13 @@ from minigrad import backend
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACKAGES = ("minigrad", "layers", "nets", "invert")
+
+
+def python(code, *args, env=None):
+    """What a fresh Python running ``code`` (with ``args``) in the project's
+    folder prints, split into words."""
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, check=True,
+                          capture_output=True, text=True).stdout.split()
 
 
 def xp_attribute_chains():
@@ -159,18 +168,13 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 @pytest.mark.skipif(not hasattr(os, "confstr") or "glibc" not in (os.confstr("CS_GNU_LIBC_VERSION") or ""),
                     reason="keep_freed_memory sets glibc's malloc only")
 def test_keeping_freed_memory_stops_faulting_the_same_pages_in_again():
-    import subprocess
-    import sys
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    faults = {how: int(subprocess.run([sys.executable, "-c", FAULTS, how], cwd=root, check=True,
-                                      capture_output=True, text=True).stdout)
-              for how in ("default", "keep")}
+    faults = {how: int(python(FAULTS, how)[0]) for how in ("default", "keep")}
     # 20 rounds of 24-36 MB: glibc's defaults map and fault most of it in afresh
     assert faults["default"] > 2000 and faults["keep"] < faults["default"] / 4, faults
 
 
 SPIN = """
-import os, sys, time
+import os, time
 from minigrad import backend
 import numpy
 print(backend.THREAD_TIMEOUT_IN_TIME, os.environ["OPENBLAS_THREAD_TIMEOUT"])
@@ -184,15 +188,12 @@ print(time.process_time() - start)
 
 
 def run_spin(env_value):
-    import subprocess
-    import sys
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT",
                                                             "OPENBLAS_NUM_THREADS",
                                                             "OMP_NUM_THREADS")}
     if env_value is not None:
         env["OPENBLAS_THREAD_TIMEOUT"] = env_value
-    out = subprocess.run([sys.executable, "-c", SPIN], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = python(SPIN, env=env)
     return out[0] == "True", out[1], float(out[2])
 
 
@@ -206,15 +207,9 @@ def test_openblas_threads_do_not_spin_after_a_product():
 
 
 def test_every_package_sets_the_thread_timeout_before_numpy_loads():
-    import subprocess
-    import sys
-    code = ("import sys; import {0}; from minigrad import backend; "
-            "print(backend.THREAD_TIMEOUT_IN_TIME)")
-    late = subprocess.run([sys.executable, "-c", "import numpy; " + code.format("minigrad")],
-                          cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    assert late.split() == ["False"]  # the test can tell
+    code = "import {0}; from minigrad import backend; print(backend.THREAD_TIMEOUT_IN_TIME)"
+    late = python("import numpy; " + code.format("minigrad"))
+    assert late == ["False"]  # the test can tell
     for package in ("minigrad", "layers", "nets", "invert", "invert.run", "tools.bench",
                     "tools.profile_iter", "tools.bench_grid"):
-        out = subprocess.run([sys.executable, "-c", code.format(package)], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout
-        assert out.split() == ["True"], package
+        assert python(code.format(package)) == ["True"], package

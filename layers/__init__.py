@@ -15,9 +15,10 @@ from .binpool import BinPool
 from .cellpool import CellPool
 from .dsift import L2Normalize, SiftOrientation
 from .gradient import ColourSelect, GradientNorm, ImageGradient
+from .hogcells import HardCells
 from .hognorm import BlockNorm, Clamp, HogAssemble
 from .orientation import Directional, OrientationGate
 
 __all__ += ["BinPool", "BlockNorm", "CellPool", "Clamp", "ColourSelect", "Directional",
-            "GradientNorm", "HogAssemble", "ImageGradient", "L2Normalize",
+            "GradientNorm", "HardCells", "HogAssemble", "ImageGradient", "L2Normalize",
             "OrientationGate", "SiftOrientation"]

@@ -132,28 +132,30 @@ class OrientationGate(_Oriented):
                       f"(N, 1, H, W), (N, 2, H, W); got {s}, {m}, {g}")
         return s
 
-    def _best(self, s):
+    def _best(self, proj, at):
         """Best axis k0 by |s_k| (strict '>' scanning k upwards, so ties go to
         the smallest k) and its directed bin d0; then the runner-up, which is
-        one of the two neighbouring axes (ties again to the smaller k)."""
-        xp = backend.get_array_module(s)
+        one of the two neighbouring axes (ties again to the smaller k).
+        ``proj(i)`` gives axis i's signed projections s_i (N, 1, H, W),
+        ``at(kk)`` those of the axes kk (N, 1, H, W) pixel by pixel."""
+        xp = backend.get_array_module(proj(0))
         k = self.k
-        best, k0 = xp.abs(s[:, :1]), xp.zeros(s[:, :1].shape, dtype=xp.int32)
+        best, k0 = xp.abs(proj(0)), xp.zeros(proj(0).shape, dtype=xp.int32)
         for i in range(1, k):
             # NOTE: a loop over axes beats argmax(axis=1), and integer
             # arithmetic beats where() (slow on NumPy with random masks):
             # i grows, so "k0 = i if better" is max(k0, i * better).
-            score = xp.abs(s[:, i:i + 1])
+            score = xp.abs(proj(i))
             k0 = xp.maximum(k0, (score > best) * xp.int32(i))
             best = xp.maximum(best, score)
-        d0 = k0 + (xp.take_along_axis(s, k0, 1) < 0) * xp.int32(k)
+        d0 = k0 + (at(k0) < 0) * xp.int32(k)
         if self.mode == "hard" and not self.surrogate:
             return d0, None
         lo, hi = (k0 - 1) % k, (k0 + 1) % k
-        a_lo, a_hi = xp.abs(xp.take_along_axis(s, lo, 1)), xp.abs(xp.take_along_axis(s, hi, 1))
+        a_lo, a_hi = xp.abs(at(lo)), xp.abs(at(hi))
         take_hi = (a_hi > a_lo) | ((a_hi == a_lo) & (hi < lo))
         k1 = lo + take_hi * (hi - lo)
-        return d0, k1 + (xp.take_along_axis(s, k1, 1) < 0) * xp.int32(k)
+        return d0, k1 + (at(k1) < 0) * xp.int32(k)
 
     def forward(self, s, m, g):
         self.check_input((s, m, g))
@@ -164,20 +166,21 @@ class OrientationGate(_Oriented):
             t = s - s.dtype.type(a) * m
             self._on = t > 0
             return t * self._on * s.dtype.type(1 / (1 - a))
-        self._d0, self._d1 = self._best(s)
+        self._d0, self._d1 = self._best(lambda i: s[:, i:i + 1],
+                                        lambda kk: xp.take_along_axis(s, kk, 1))
         self._soft = self.mode == "bilinear" or self.surrogate  # NOTE: the angle is needed
         if self._soft:
-            self._bilinear_weights(s, g)
+            self._bilinear_weights(g)
         if self.mode == "hard":
             return scatter_planes(s.shape, s.dtype, xp, [(self._d0, m)])
         return scatter_planes(s.shape, s.dtype, xp, [(self._d0, m * self._w0),
                                                      (self._d1, m * self._w1)])
 
-    def _bilinear_weights(self, s, g):
+    def _bilinear_weights(self, g):
         """w0, w1 of the two nearest bins from the angle theta of g to u_d0."""
-        xp = backend.get_array_module(s)
-        dt = s.dtype.type
-        c, sn = self._vectors(s)
+        xp = backend.get_array_module(g)
+        dt = g.dtype.type
+        c, sn = self._vectors(g)
         d0 = self._d0
         self._ud0 = (c.reshape(-1)[d0], sn.reshape(-1)[d0])  # u_d0 per pixel
         gx, gy = g[:, :1], g[:, 1:]
@@ -186,7 +189,7 @@ class OrientationGate(_Oriented):
         proj = xp.abs(gx * self._ud0[0] + gy * self._ud0[1])
         norm = xp.sqrt(gx * gx + gy * gy)
         theta = xp.arccos(xp.minimum(dt(1), proj / xp.maximum(norm, dt(1e-10))))
-        w0 = (1 - theta.astype(numpy.float64) / (math.pi / self.k)).astype(s.dtype)
+        w0 = (1 - theta.astype(numpy.float64) / (math.pi / self.k)).astype(g.dtype)
         self._w0, self._w1 = w0, dt(1) - w0
 
     def backward(self, dzdy):
@@ -202,10 +205,16 @@ class OrientationGate(_Oriented):
             return None, d0, None
         d1 = xp.take_along_axis(dzdy, self._d1, axis=1)
         dm = d0 if self.mode == "hard" else d0 * self._w0 + d1 * self._w1
+        return None, dm, self._angular(d0, d1)
+
+    def _angular(self, d0, d1):
+        """dz/dg of the bilinear angle (module docstring) from dz/dh at the
+        bins d0 and d1, each (N, 1, H, W)."""
+        xp = backend.get_array_module(d0)
         gx, gy = self._g[:, :1], self._g[:, 1:]
         n2 = gx * gx + gy * gy
         cross = self._ud0[0] * gy - self._ud0[1] * gx
         side = xp.sign(cross) * xp.sign(self._ud0[0] * gx + self._ud0[1] * gy)
         coef = xp.where(n2 > 0, (d1 - d0) * self._m * side * (self.k / math.pi)
-                        / xp.where(n2 > 0, n2, 1), 0).astype(dzdy.dtype)
-        return None, dm, xp.concatenate([-gy * coef, gx * coef], axis=1)
+                        / xp.where(n2 > 0, n2, 1), 0).astype(d0.dtype)
+        return xp.concatenate([-gy * coef, gx * coef], axis=1)

@@ -22,8 +22,11 @@ hog_net -> (N, D, Hc, Wc), cell (i, j) at row i, column j:
         the first 27 UoCTTI dims, no texture.
     orientation "hard" (VLFeat default), "bilinear" (VLFeat
     'BilinearOrientations'), "relu" (the paper's max(0, <g,u> - a|g|)
-    approximation, not a VLFeat mode). Colour input (C = 3): per pixel the
-    channel with the largest gradient (VLFeat; also used in "paper").
+    approximation, not a VLFeat mode). In "hard" mode the directional
+    projections, the gate and the cells are one layer ("cells", a
+    ``layers.hogcells.HardCells``: the same function without the 2K
+    full-size planes). Colour input (C = 3): per pixel the channel with
+    the largest gradient (VLFeat; also used in "paper").
     Intermediate outputs: net.forward(x, until="cells") are the raw cell
     histograms (N, 2K, Hc, Wc) (VLFeat's internal ``hog`` array).
 
@@ -46,6 +49,7 @@ from layers.binpool import BinPool
 from layers.cellpool import CellPool
 from layers.dsift import L2Normalize, SiftOrientation
 from layers.gradient import ColourSelect, GradientNorm, ImageGradient
+from layers.hogcells import HardCells
 from layers.hognorm import VARIANTS, BlockNorm, Clamp, HogAssemble
 from layers.orientation import GATE_MODES, Directional, OrientationGate
 from minigrad import Net
@@ -65,11 +69,16 @@ def hog_net(cell_size=8, variant="uoctti", orientation="hard", num_orientations=
     net = Net(f"hog-{variant}-{orientation}-cs{cell_size}")
     net.add(ImageGradient("paper" if paper else "hog"), name="gradient")
     net.add(ColourSelect(), name="select")
-    net.add(Directional(k), name="directional", inputs="select")
-    net.add(GradientNorm(), name="magnitude", inputs="select")
-    net.add(OrientationGate(k, orientation), name="gate",
-            inputs=["directional", "magnitude", "select"])
-    net.add(CellPool(cell_size, "floor" if paper else "vlfeat"), name="cells")
+    grid = "floor" if paper else "vlfeat"
+    if orientation == "hard":  # NOTE: the three layers below in one (layers.hogcells)
+        net.add(GradientNorm(), name="magnitude", inputs="select")
+        net.add(HardCells(k, cell_size, grid), name="cells", inputs=["magnitude", "select"])
+    else:
+        net.add(Directional(k), name="directional", inputs="select")
+        net.add(GradientNorm(), name="magnitude", inputs="select")
+        net.add(OrientationGate(k, orientation), name="gate",
+                inputs=["directional", "magnitude", "select"])
+        net.add(CellPool(cell_size, grid), name="cells")
     if paper:
         net.add(BlockNorm(k, border="zero", eps=0.0, floor=1e-6), name="blocks")
     else:

@@ -21,7 +21,7 @@ with PyTorch's autograd for dE/dx and the same momentum step. The test
 Layers with a translation: Conv2d, ReLU, ReLU6, Dropout, MaxPool2d,
 AvgPool2d, GlobalAvgPool, LRN, Concat, Add (every CNN of the registry), and
 HOG's ImageGradient, ColourSelect, Directional, GradientNorm (exact),
-OrientationGate (hard), CellPool, BlockNorm, Clamp and HogAssemble (its
+OrientationGate (hard), CellPool, HardCells (as those three), BlockNorm, Clamp and HogAssemble (its
 default network; the pooling as the dense matrices of ``layers.poolweights``).
 Any other layer (DSIFT's) raises ``NotImplementedError`` naming it, and the
 benchmark prints no peer for that row.
@@ -152,6 +152,13 @@ def _separable(layer, shape):
     return lambda x: ay @ x @ ax.T
 
 
+def _hard_cells(layer, shape):
+    """HardCells as the three layers it stands for."""
+    directional, gate = _directional(layer), _gate(layer)
+    cells = _separable(layer.cells, (shape[0], 2 * layer.k, *shape[2:]))
+    return lambda m, g: cells(gate(directional(g), m, g))
+
+
 def _block_norm(layer):
     if layer.border != "clamp" or layer.floor is not None:
         raise NotImplementedError(f"layer '{layer.name}': border {layer.border!r}")
@@ -190,7 +197,7 @@ SIMPLE = {layers.ReLU: lambda l: F.relu, layers.ReLU6: lambda l: lambda x: F.har
           layers.GradientNorm: lambda l: _norm if not l.fast else _unknown(l),
           layers.BlockNorm: _block_norm, layers.HogAssemble: _assemble,
           layers.Clamp: lambda l: lambda x: torch.clamp(x, max=l.max_value)}
-SHAPED = {layers.CellPool: _separable, layers.Conv2d: _conv}  # these need their input's shape
+SHAPED = {layers.CellPool: _separable, layers.HardCells: _hard_cells, layers.Conv2d: _conv}  # these need their input's shape
 
 
 class TorchNet:

@@ -3,6 +3,7 @@ checks through every layer; VLFeat parity is in test_features_*)."""
 import numpy
 import pytest
 
+from layers import CellPool, Directional, GradientNorm, OrientationGate
 from minigrad import check_backward
 from nets.shallow import dsift_net, hog_net
 from shallow_helpers import rng, smooth_images
@@ -30,15 +31,20 @@ def test_paper_dsift_net_end_to_end():
     check_backward(net, smooth_images(2, 1, 16, 18, seed=20), seed=21, atol=1e-7, rtol=1e-5)
 
 
-def test_hard_gate_gradient_flows_through_the_magnitude_alone():
-    """dz/dx equals the derivative of sum(dz/dy * m * onehot) with the
-    one-hot frozen, i.e. back through the magnitude alone."""
+def test_hard_bins_gradient_flows_through_the_magnitude_alone():
+    """dz/dx equals the derivative of sum(dz/dy * CellPool(m * onehot)) with
+    the one-hot (the hard bins) frozen, i.e. back through the magnitude alone."""
     x = rng(3).random((2, 1, 9, 10))
     net = hog_net(4, "uoctti", "hard")
-    y = net.forward(x, until="gate")
+    y = net.forward(x, until="cells")
     dzdy = rng(4).standard_normal(y.shape)
     dx = net.backward(dzdy)
-    dm_only = (dzdy * (y != 0)).sum(1, keepdims=True)
+    g = net.forward(x, until="select")
+    m = GradientNorm().forward(g)
+    onehot = OrientationGate(9, "hard").forward(Directional(9).forward(g), m, g) != 0
+    pool = CellPool(4)
+    numpy.testing.assert_allclose(pool.forward(m * onehot), y, atol=1e-12)
+    dm_only = (pool.backward(dzdy) * onehot).sum(1, keepdims=True)
     net.forward(x, until="magnitude")
     numpy.testing.assert_allclose(dx, net.backward(dm_only), atol=1e-12)
 

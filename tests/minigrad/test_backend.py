@@ -201,9 +201,12 @@ def run_spin(env_value):
 def test_openblas_threads_do_not_spin_after_a_product():
     in_time, value, cpu = run_spin(None)  # ours: 2^20 cycles, well under a millisecond
     assert in_time and value == "20" and cpu < 0.02, (in_time, value, cpu)
-    # OpenBLAS's default (2^28 cycles, about 0.1 s) spins through the sleep
+    # OpenBLAS's default (2^28 cycles, about 0.1 s) spins through the sleep,
+    # seen only when a core is free for the spinning threads (NOTE: on a
+    # machine busy with other work they wait for a core instead)
+    busy = os.getloadavg()[0] > backend.cpu_workers() - 1
     in_time, value, cpu = run_spin("28")
-    assert in_time and value == "28" and cpu > 0.03, (in_time, value, cpu)
+    assert in_time and value == "28" and (cpu > 0.03 or busy), (in_time, value, cpu)
 
 
 def test_every_package_sets_the_thread_timeout_before_numpy_loads():

@@ -45,6 +45,10 @@ zoom          scale it by a random factor in [1/(1 + r), 1 + r] too.
 copies        with jitter or zoom: see each restart K times per iteration,
               each copy moved its own way, and average (module
               ``objective``); K times the work per iteration.
+polish        with jitter or zoom: the last fraction F of the iterations
+              see the image as it is (no shift, no zoom, one copy), so the
+              reconstruction ends fitted to the code of the image itself;
+              0 (default) jitters to the end.
 param         "pixels", "colour" or "fourier": what the solver moves
               (module ``parametrise``).
 init_scale    the norm of each restart's initial noise (1: the paper's,
@@ -107,6 +111,19 @@ class Inversion:
     @property
     def image(self):
         return self.images[self.best]
+
+
+def moves(objective, rng, n, s):
+    """``before(t)`` for ``minimise``: new shifts and zooms for each of the
+    first iterations, none (the image as it is) for the last fraction
+    ``polish`` of them."""
+    moving = s["iters"] - round(s["polish"] * s["iters"])
+
+    def before(t):
+        objective.still = t >= moving
+        if not objective.still:
+            objective.draw(rng, n)
+    return before
 
 
 def make_solver(rep, s, dtype=None):
@@ -174,7 +191,7 @@ def invert_with(image, rep, layer=None, options=None, *, rng=None, progress=None
         x = backend.asarray(init, dtype)
     start = time.perf_counter()
     solver, project = make_solver(rep, s, dtype)
-    before = (lambda t: objective.draw(rng, n)) if s["jitter"] or s["zoom"] else None
+    before = moves(objective, rng, n, s) if s["jitter"] or s["zoom"] else None
     if s["param"] == "pixels":
         sol = minimise(objective, x, solver, progress, project, before)
         x = sol.x

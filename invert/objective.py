@@ -25,8 +25,10 @@ restart is seen K times per iteration, each copy with its own shift and
 zoom, and the loss is the mean over the copies: the expectation over the
 transformations (Athalye et al., "Synthesizing Robust Adversarial
 Examples", ICML 2018) estimated from K samples instead of one; its
-gradient is the mean of the copies' gradients. ``energies`` (the final ones
-reported) are those of the image as it is.
+gradient is the mean of the copies' gradients. With ``still`` set (the
+last iterations of the ``polish`` option, ``invert.api``) the network sees
+the image as it is, once. ``energies`` (the final ones reported) are those
+of the image as it is.
 
 Balancing (paper §2). If sigma x has pixels of magnitude B (the half range of
 the input, B = 128 grey levels) then R_alpha(x) ~ H W (B/sigma)^alpha, and if
@@ -123,7 +125,7 @@ class Objective:
         self.jitter, self.zoom_range = int(jitter), float(zoom)
         self.shift = Shift([]) if self.jitter else None
         self.zoom = Zoom([]) if self.zoom_range else None
-        self.copies = int(copies)
+        self.copies, self.still = int(copies), False
         if self.copies < 1 or (self.copies > 1 and not (self.jitter or self.zoom_range)):
             raise ValueError(f"copies must be 1, or more with jitter or zoom (identical copies "
                              f"would only cost time); got copies {copies} with jitter "
@@ -148,7 +150,8 @@ class Objective:
 
     def _terms(self, x, jitter=True):
         z = self.sigma * x
-        self._moved = jitter and (self.shift is not None or self.zoom is not None)
+        self._moved = jitter and not self.still and (self.shift is not None or
+                                                     self.zoom is not None)
         k = self.copies if self._moved else 1
         if k > 1:
             z = get_array_module(z).repeat(z, k, axis=0)

@@ -89,6 +89,8 @@ def parser():
       "factor in [1/(1+R), 1+R], a new one each iteration (default 0)")
     a("--copies", metavar="K", type=int, help="with --jitter/--zoom: K copies of the image, "
       "each moved its own way, per iteration; their mean loss (default 1)")
+    a("--polish", metavar="F", type=float, help="with --jitter/--zoom: the last fraction F "
+      "of the iterations without them, fitting the image itself (default 0)")
     a("--param", choices=PARAMS, help="what the solver moves: pixels (default), colour "
       "(decorrelated colours) or fourier (colour, and a 1/f-scaled spectrum)")
     a("--bound", metavar="B", type=float, help="bound each pixel's colour norm by B grey "
@@ -124,7 +126,7 @@ def options_from(args):
     """The explicit options of the command line (no preset applied)."""
     names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
              "restarts", "seed", "window", "group", "solver", "jitter", "param", "bound",
-             "method", "dictionary", "surrogate", "zoom", "copies")
+             "method", "dictionary", "surrogate", "zoom", "copies", "polish")
     opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     for k in ("sigma", "lambda_alpha", "lambda_tv"):
         if k in opts:

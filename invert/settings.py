@@ -15,7 +15,7 @@ one path the API, the command line and the experiments all take.
 Options (module ``api`` describes each): sigma, lambda_alpha, lambda_tv,
 alpha, beta, B, a, schedule, iters, momentum, restarts, seed, window, group,
 loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box, solver,
-memory, jitter, zoom, copies, param, bound, init_scale, surrogate; method ("descent", the
+memory, jitter, zoom, copies, polish, param, bound, init_scale, surrogate; method ("descent", the
 paper's, or "hoggle",
 the paired-dictionary baseline of module ``hoggle``, for HOG only) and
 dictionary (HOGgle's file, default ``$INVREP_WEIGHTS/hoggle.h5``).
@@ -45,7 +45,7 @@ OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, bet
                tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False,
                solver="momentum", memory=10, jitter=0, param="pixels", bound=None,
                method="descent", dictionary=None, init_scale=1.0, surrogate=False, zoom=0.0,
-               copies=1, preset=None)
+               copies=1, polish=0.0, preset=None)
 SOLVERS = ("momentum", "adam", "lbfgs")
 PARAMS = ("pixels", "colour", "fourier")
 METHODS = ("descent", "hoggle")
@@ -64,7 +64,7 @@ RANGES = dict(sigma=([0], None, ("auto", "paper"), False),
               iters=(1, None, (), True), memory=(1, None, (), True),
               jitter=(0, None, (), True), bound=([0], None, (None,), False),
               init_scale=([0], None, (), False), zoom=(0, None, (), False),
-              copies=(1, None, (), True))
+              copies=(1, None, (), True), polish=(0, [1], (), False))
 # option -> the names it may take
 CHOICES = dict(dtype=("float32", "float64"), solver=SOLVERS, param=PARAMS, method=METHODS)
 
@@ -236,6 +236,9 @@ def resolve(rep, shape, options):
     if s["copies"] > 1 and not (s["jitter"] or s["zoom"]):
         raise ValueError(f"copies {s['copies']} needs jitter or zoom (each copy is the image "
                          "moved its own way; unmoved copies would be identical)")
+    if s["polish"] and not (s["jitter"] or s["zoom"]):
+        raise ValueError(f"polish {s['polish']:g} needs jitter or zoom (it is the share of "
+                         "the iterations run without them)")
     if s["solver"] != "momentum":
         s["adaptive"] = None  # NOTE: momentum's step cap; Adam and L-BFGS bound their steps
     spec = schedule_spec(s, rep.defaults)

@@ -230,6 +230,7 @@ def _settings(run, result):
     extras = [f"solver {s.get('solver', 'momentum')}"]
     extras += [f"{key} {s[key]:g}" for key in ("jitter", "zoom", "bound") if s.get(key)]
     extras += [f"{s['copies']} copies"] if s.get("copies", 1) > 1 else []
+    extras += [f"the last {s['polish']:.0%} still"] if s.get("polish") else []
     if s.get("param", "pixels") != "pixels":
         extras.append(f"param {s['param']}")
     if s.get("surrogate"):

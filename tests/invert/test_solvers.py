@@ -113,7 +113,9 @@ OPTIONS = {"momentum": {}, "adam": dict(solver="adam", schedule=[(4.0, 12)]),
                                       schedule=[(4.0, 12)]),
            "fourier-bound": dict(param="fourier", bound=40.0, box=True),
            "adam-zoom": dict(solver="adam", zoom=0.1, jitter=1, schedule=[(4.0, 12)]),
-           "adam-copies": dict(solver="adam", jitter=2, copies=3, schedule=[(4.0, 12)])}
+           "adam-copies": dict(solver="adam", jitter=2, copies=3, schedule=[(4.0, 12)]),
+           "adam-copies-polish": dict(solver="adam", jitter=2, copies=3, polish=0.25,
+                                      schedule=[(4.0, 12)])}
 
 
 @pytest.mark.parametrize("name", OPTIONS)
@@ -148,6 +150,39 @@ def test_bad_solver_options_are_named():
         invert.invert(image, "hog", copies=2, iters=4)
     with pytest.raises(ValueError, match="copies must be an integer >= 1, got 0"):
         invert.invert(image, "hog", copies=0, jitter=1, iters=4)
+    with pytest.raises(ValueError, match="polish 0.5 needs jitter or zoom"):
+        invert.invert(image, "hog", polish=0.5, iters=4)
+    with pytest.raises(ValueError, match=r"polish must be a finite number in \[0, 1\), got 1"):
+        invert.invert(image, "hog", polish=1, jitter=1, iters=4)
+
+
+def test_polish_runs_the_last_iterations_on_the_still_image(monkeypatch):
+    """With polish 0.25 of 12 iterations, the first 9 see a moved image (and
+    three copies of it), the last 3 the image as it is, once: the history's
+    loss there is the unmoved loss of the x each step started from."""
+    from invert.objective import Objective
+    seen, real = [], Objective._terms
+
+    def spy(self, x, jitter=True):
+        terms, r = real(self, x, jitter)
+        if jitter:  # NOTE: the iterations' evaluations, not the final energies
+            seen.append((self._moved, len(r) // len(x), x.copy()))
+        return terms, r
+    monkeypatch.setattr(Objective, "_terms", spy)
+    image = numpy.random.default_rng(9).random((24, 28, 3))
+    rep = tiny_rep(dtype=numpy.float64)
+    options = dict(iters=12, seed=2, solver="adam", schedule=[(4.0, 12)], jitter=2, copies=3,
+                   dtype="float64")
+    run = invert.invert(image, rep, polish=0.25, **options)
+    assert [(moved, k) for moved, k, _ in seen] == [(True, 3)] * 9 + [(False, 1)] * 3
+    s = run.settings
+    still = Objective(rep, rep.forward(rep.to_centred(image)), s["sigma"], s["lambda_alpha"],
+                      s["lambda_tv"])
+    for t in (8, 9, 10, 11):
+        loss = still.energies(seen[t][2])["loss"]
+        assert (run.history["loss"][t] == pytest.approx(loss, rel=1e-10)) == (t >= 9), t
+    assert s["polish"] == 0.25
+    assert not numpy.allclose(run.x, invert.invert(image, rep, **options).x)
 
 
 def test_the_surrogate_gradient_finds_hog_codes_the_exact_one_cannot():

@@ -43,6 +43,7 @@ from minigrad import backend
 
 from .cellpool import _KERNELS, CellPool
 from .orientation import OrientationGate
+from .poolweights import dense
 
 
 def _axis_taps(a):
@@ -83,7 +84,7 @@ class HardCells(OrientationGate):
         xp = backend.get_array_module(like)
         key = ("taps", h, w, self.cells.cell_size, self.cells.grid, like.dtype.str, xp.__name__)
         if key not in _KERNELS:
-            (iy, wy), (ix, wx) = (_axis_taps(self.cells._dense(n, numpy.zeros(0))) for n in (h, w))
+            (iy, wy), (ix, wx) = (_axis_taps(dense(self.cells.kernel(n), n)) for n in (h, w))
             wc = self.cells.kernel(w).count
             idx = (iy[:, None, :, None] * wc + ix[None, :, None, :]).reshape(4, h * w)
             wt = (wy[:, None, :, None] * wx[None, :, None, :]).reshape(4, h * w)

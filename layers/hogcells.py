@@ -33,9 +33,9 @@ The weights ay, ax are CellPool's (``poolweights.hog_cells``, VLFeat's
 float32 recipe), read from its dense matrices: at most two cells per pixel
 and axis. HardCells is an ``OrientationGate`` (mode "hard"): an inversion's
 ``surrogate`` option finds and switches it as it does the gate.
-About 3x faster than the composition's forward and backward at 227x227
-(docs/speed.md); ``tests/layers/test_hogcells.py`` checks it against the
-composition.
+With it the HOG network's forward and backward at 227x227 take 5.0
+instead of 17.1 ms (docs/speed.md); ``tests/layers/test_hogcells.py``
+checks it against the composition.
 """
 import numpy
 

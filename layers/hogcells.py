@@ -100,10 +100,9 @@ class HardCells(OrientationGate):
         return plane * (hc * wc)
 
     def forward(self, m, g):
-        self.check_input((m, g))
+        self._out = self.check_input((m, g))
         xp = backend.get_array_module(g)
         self._m, self._g = m, g
-        self._out = self.out_shape((m.shape, g.shape))
         c, sn = (v.reshape(-1) for v in self._vectors(g))
         gx, gy = g[:, :1], g[:, 1:]
         # NOTE: gx*c_i + gy*s_i rounds as Directional's (the same two products)
@@ -116,7 +115,7 @@ class HardCells(OrientationGate):
         mm = m.reshape(len(m), -1).astype(xp.float64)
         size = int(numpy.prod(self._out))
         h = xp.zeros(size)
-        for t in range(4):
+        for t in range(4):  # NOTE: four histograms beat one of all four terms (1.4 vs 3.2 ms)
             h += xp.bincount((self._base0 + idx[t]).ravel(), (mm * wt[t]).ravel(),
                              minlength=size)
         return h.astype(g.dtype).reshape(self._out)

@@ -138,9 +138,10 @@ class OrientationGate(_Oriented):
         one of the two neighbouring axes (ties again to the smaller k).
         ``proj(i)`` gives axis i's signed projections s_i (N, 1, H, W),
         ``at(kk)`` those of the axes kk (N, 1, H, W) pixel by pixel."""
-        xp = backend.get_array_module(proj(0))
+        s0 = proj(0)
+        xp = backend.get_array_module(s0)
         k = self.k
-        best, k0 = xp.abs(proj(0)), xp.zeros(proj(0).shape, dtype=xp.int32)
+        best, k0 = xp.abs(s0), xp.zeros(s0.shape, dtype=xp.int32)
         for i in range(1, k):
             # NOTE: a loop over axes beats argmax(axis=1), and integer
             # arithmetic beats where() (slow on NumPy with random masks):

@@ -21,8 +21,9 @@ with PyTorch's autograd for dE/dx and the same momentum step. The test
 Layers with a translation: Conv2d, ReLU, ReLU6, Dropout, MaxPool2d,
 AvgPool2d, GlobalAvgPool, LRN, Concat, Add (every CNN of the registry), and
 HOG's ImageGradient, ColourSelect, Directional, GradientNorm (exact),
-OrientationGate (hard), CellPool, HardCells (as those three), BlockNorm, Clamp and HogAssemble (its
-default network; the pooling as the dense matrices of ``layers.poolweights``).
+OrientationGate (hard), CellPool, HardCells (as those three), BlockNorm,
+Clamp and HogAssemble (its default network; the pooling as the dense
+matrices of ``layers.poolweights``).
 Any other layer (DSIFT's) raises ``NotImplementedError`` naming it, and the
 benchmark prints no peer for that row.
 """
@@ -197,7 +198,8 @@ SIMPLE = {layers.ReLU: lambda l: F.relu, layers.ReLU6: lambda l: lambda x: F.har
           layers.GradientNorm: lambda l: _norm if not l.fast else _unknown(l),
           layers.BlockNorm: _block_norm, layers.HogAssemble: _assemble,
           layers.Clamp: lambda l: lambda x: torch.clamp(x, max=l.max_value)}
-SHAPED = {layers.CellPool: _separable, layers.HardCells: _hard_cells, layers.Conv2d: _conv}  # these need their input's shape
+# these need their input's shape
+SHAPED = {layers.CellPool: _separable, layers.HardCells: _hard_cells, layers.Conv2d: _conv}
 
 
 class TorchNet:

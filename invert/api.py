@@ -49,6 +49,11 @@ polish        with jitter or zoom: the last fraction F of the iterations
               see the image as it is (no shift, no zoom, one copy), so the
               reconstruction ends fitted to the code of the image itself;
               0 (default) jitters to the end.
+coarse        coarse to fine: the first fraction F of the iterations move
+              the image at a smaller size, enlarged (``octaves`` sizes, from
+              1/2^K to 1/2, in equal shares, each a new start of the
+              solver from the last; module ``parametrise``); 0 (default):
+              the image itself throughout.
 param         "pixels", "colour" or "fourier": what the solver moves
               (module ``parametrise``).
 init_scale    the norm of each restart's initial noise (1: the paper's,
@@ -81,7 +86,7 @@ from .images import load_image
 from .lbfgs import LBFGS
 from .objective import Objective, loss_mask
 from .settings import choose, hard_gates, resolve
-from .solver import Momentum, minimise, random_init
+from .solver import Momentum, Solution, minimise, random_init
 
 
 @dataclass
@@ -113,17 +118,67 @@ class Inversion:
         return self.images[self.best]
 
 
-def moves(objective, rng, n, s):
+def moves(objective, rng, n, s, first=0):
     """``before(t)`` for ``minimise``: new shifts and zooms for each of the
     first iterations, none (the image as it is) for the last fraction
-    ``polish`` of them."""
+    ``polish`` of them; t counts from iteration ``first``."""
     moving = s["iters"] - round(s["polish"] * s["iters"])
 
     def before(t):
-        objective.still = t >= moving
+        objective.still = first + t >= moving
         if not objective.still:
             objective.draw(rng, n)
     return before
+
+
+def stages(s):
+    """[(factor, first, last)]: iterations first to last - 1 move the image at
+    1/factor of its size (``coarse``: the first fraction of the iterations,
+    shared equally among ``octaves`` sizes, each twice the last, up to half
+    size), the rest the image itself (factor 1)."""
+    iters, k = s["iters"], s["octaves"]
+    coarse = round(s["coarse"] * iters)
+    cuts = [round(coarse * j / k) for j in range(k + 1)] if coarse else [0]
+    return [(2 ** (k - j), cuts[j], cuts[j + 1]) for j in range(len(cuts) - 1)] + \
+        [(1, coarse, iters)]
+
+
+def _stage(objective, rep, x, s, factor, first, last, rng, progress, sol, dtype):
+    """Iterations first to last - 1 from x (one stage of ``stages``) with a
+    new solver (each stage moves a different unknown), after ``sol``, the
+    stages before: (the last x, the solution so far)."""
+    part = dict(s, schedule=schedule_part(s["schedule"], first, last), iters=last - first)
+    solver, project = make_solver(rep, part, dtype)
+    before = moves(objective, rng, x.shape[0], s, first) if s["jitter"] or s["zoom"] else None
+    callback = None if progress is None else \
+        (lambda t, total, energies: progress(first + t, s["iters"], energies))
+    if s["param"] == "pixels" and factor == 1:
+        now = minimise(objective, x, solver, callback, project, before)
+        x = now.x
+    else:
+        param = parametrise.make(s["param"], rep.channels, *x.shape[2:], factor)
+        target = parametrise.Reparametrised(objective, param)
+        now = minimise(target, param.inverse(x), solver, callback, target.project(project),
+                       before)
+        x = param.forward(now.x)
+    if first == 0:
+        return x, now
+    history = {k: numpy.concatenate([sol.history[k], now.history[k]]) for k in now.history}
+    return x, Solution(x=x, history=history, final=now.final, status=now.status,
+                       iterations=first + now.iterations,
+                       resets=sol.resets + [first + t for t in now.resets],
+                       nonfinite=now.nonfinite)
+
+
+def schedule_part(schedule, first, last):
+    """The (eta, iterations) segments of iterations first to last - 1 of ``schedule``."""
+    part, start = [], 0
+    for eta, n in schedule:
+        lo, hi = max(start, first), min(start + n, last)
+        if hi > lo:
+            part.append((eta, hi - lo))
+        start += n
+    return part
 
 
 def make_solver(rep, s, dtype=None):
@@ -190,17 +245,11 @@ def invert_with(image, rep, layer=None, options=None, *, rng=None, progress=None
                              f"{tuple(x.shape)} (restarts, channels, height, width)")
         x = backend.asarray(init, dtype)
     start = time.perf_counter()
-    solver, project = make_solver(rep, s, dtype)
-    before = moves(objective, rng, n, s) if s["jitter"] or s["zoom"] else None
-    if s["param"] == "pixels":
-        sol = minimise(objective, x, solver, progress, project, before)
-        x = sol.x
-    else:
-        param = parametrise.make(s["param"], rep.channels, h, w)
-        target = parametrise.Reparametrised(objective, param)
-        sol = minimise(target, param.inverse(x), solver, progress, target.project(project),
-                       before)
-        x = param.forward(sol.x)
+    sol = Solution(x=x, history={}, final={})
+    for factor, first, last in stages(s):
+        x, sol = _stage(objective, rep, x, s, factor, first, last, rng, progress, sol, dtype)
+        if sol.status != "done":
+            break
     seconds = time.perf_counter() - start
 
     phi = rep.forward(s["sigma"] * x)

@@ -20,10 +20,19 @@ Schubert, "Feature Visualization", Distill 2017).
              Adjoint: dZ = m . rfft2(dx) (orthonormal), m = 2 on the columns
              irfft2 mirrors (1 .. (W-1)//2), 1 on the others; then times w.
 
+``coarse``   (the ``coarse`` option, with pixels or colour) the image at
+             1/f of its size, enlarged: x = E_h z E_w^T per channel (then
+             the colour basis, if chosen), z of ceil(H/f) x ceil(W/f), E
+             linear interpolation (``enlarge``). Its inverse is the least-
+             squares fit z = E_h^+ x (E_w^+)^T: the part of x the coarse
+             grid can hold.
+
 Every P has ``forward`` (z -> x), ``backward`` (dx -> dz, the adjoint) and
 ``inverse`` (x -> z); the box and pixel bound are applied to x
 (``Reparametrised.project``).
 """
+import math
+
 import numpy
 
 from minigrad.backend import get_array_module
@@ -94,14 +103,61 @@ class Fourier:
         return xp.stack([d.real, d.imag], axis=-1).astype(x.dtype)
 
 
-def make(kind, channels, height, width):
+def enlarge(n, m):
+    """(n, m): linear interpolation of m samples onto n >= m, the two grids'
+    ends aligned at the pixels' outer edges (output pixel i at input
+    position (i + 1/2) m / n - 1/2), clamped to the first and last sample."""
+    p = numpy.clip((numpy.arange(n) + 0.5) * m / n - 0.5, 0, m - 1)
+    lo = numpy.minimum(numpy.floor(p).astype(int), max(m - 2, 0))
+    frac = p - lo
+    e = numpy.zeros((n, m))
+    e[numpy.arange(n), lo] = 1 - frac
+    if m > 1:
+        e[numpy.arange(n), lo + 1] += frac
+    return e
+
+
+class Coarse:
+    """The image at 1/factor of its size, enlarged, then ``base`` (module
+    docstring)."""
+
+    def __init__(self, base, height, width, factor):
+        self.base, self.factor = base, int(factor)
+        self.shape = (math.ceil(height / factor), math.ceil(width / factor))
+        self.rows, self.cols = enlarge(height, self.shape[0]), enlarge(width, self.shape[1])
+        self.rows_fit, self.cols_fit = numpy.linalg.pinv(self.rows), numpy.linalg.pinv(self.cols)
+
+    @staticmethod
+    def _resample(rows, a, cols):
+        xp = get_array_module(a)
+        return xp.matmul(xp.matmul(xp.asarray(rows, dtype=a.dtype), a),
+                         xp.asarray(cols.T, dtype=a.dtype))
+
+    def forward(self, z):
+        return self.base.forward(self._resample(self.rows, z, self.cols))
+
+    def backward(self, dx):
+        return self._resample(self.rows.T, self.base.backward(dx), self.cols.T)
+
+    def inverse(self, x):
+        return self._resample(self.rows_fit, self.base.inverse(x), self.cols_fit)
+
+
+def make(kind, channels, height, width, coarse=1):
+    """The parametrisation ``kind``; with ``coarse`` f > 1 (pixels or colour
+    only), of the image at 1/f of its size (``Coarse``)."""
     if kind == "pixels":
-        return Pixels()
-    if kind == "colour":
-        return Colour(channels)
-    if kind == "fourier":
+        base = Pixels()
+    elif kind == "colour":
+        base = Colour(channels)
+    elif kind == "fourier":
+        if coarse != 1:
+            raise ValueError("a coarse image needs param pixels or colour, not fourier "
+                             "(the spectrum already orders the image by scale)")
         return Fourier(channels, height, width)
-    raise ValueError(f"param must be one of {', '.join(KINDS)}, got {kind!r}")
+    else:
+        raise ValueError(f"param must be one of {', '.join(KINDS)}, got {kind!r}")
+    return base if coarse == 1 else Coarse(base, height, width, coarse)
 
 
 class Reparametrised:

@@ -91,6 +91,10 @@ def parser():
       "each moved its own way, per iteration; their mean loss (default 1)")
     a("--polish", metavar="F", type=float, help="with --jitter/--zoom: the last fraction F "
       "of the iterations without them, fitting the image itself (default 0)")
+    a("--coarse", metavar="F", type=float, help="the first fraction F of the iterations "
+      "move a smaller image, enlarged: coarse to fine (default 0)")
+    a("--octaves", metavar="K", type=int, help="with --coarse: K smaller sizes, from "
+      "1/2^K to 1/2 of the image, in equal shares (default 2)")
     a("--param", choices=PARAMS, help="what the solver moves: pixels (default), colour "
       "(decorrelated colours) or fourier (colour, and a 1/f-scaled spectrum)")
     a("--bound", metavar="B", type=float, help="bound each pixel's colour norm by B grey "
@@ -126,7 +130,8 @@ def options_from(args):
     """The explicit options of the command line (no preset applied)."""
     names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
              "restarts", "seed", "window", "group", "solver", "jitter", "param", "bound",
-             "method", "dictionary", "surrogate", "zoom", "copies", "polish")
+             "method", "dictionary", "surrogate", "zoom", "copies", "polish", "coarse",
+             "octaves")
     opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     for k in ("sigma", "lambda_alpha", "lambda_tv"):
         if k in opts:

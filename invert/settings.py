@@ -15,7 +15,8 @@ one path the API, the command line and the experiments all take.
 Options (module ``api`` describes each): sigma, lambda_alpha, lambda_tv,
 alpha, beta, B, a, schedule, iters, momentum, restarts, seed, window, group,
 loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box, solver,
-memory, jitter, zoom, copies, polish, param, bound, init_scale, surrogate; method ("descent", the
+memory, jitter, zoom, copies, polish, coarse, octaves, param, bound, init_scale,
+surrogate; method ("descent", the
 paper's, or "hoggle",
 the paired-dictionary baseline of module ``hoggle``, for HOG only) and
 dictionary (HOGgle's file, default ``$INVREP_WEIGHTS/hoggle.h5``).
@@ -45,7 +46,7 @@ OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, bet
                tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False,
                solver="momentum", memory=10, jitter=0, param="pixels", bound=None,
                method="descent", dictionary=None, init_scale=1.0, surrogate=False, zoom=0.0,
-               copies=1, polish=0.0, preset=None)
+               copies=1, polish=0.0, coarse=0.0, octaves=2, preset=None)
 SOLVERS = ("momentum", "adam", "lbfgs")
 PARAMS = ("pixels", "colour", "fourier")
 METHODS = ("descent", "hoggle")
@@ -64,7 +65,8 @@ RANGES = dict(sigma=([0], None, ("auto", "paper"), False),
               iters=(1, None, (), True), memory=(1, None, (), True),
               jitter=(0, None, (), True), bound=([0], None, (None,), False),
               init_scale=([0], None, (), False), zoom=(0, None, (), False),
-              copies=(1, None, (), True), polish=(0, [1], (), False))
+              copies=(1, None, (), True), polish=(0, [1], (), False),
+              coarse=(0, [1], (), False), octaves=(1, 8, (), True))
 # option -> the names it may take
 CHOICES = dict(dtype=("float32", "float64"), solver=SOLVERS, param=PARAMS, method=METHODS)
 
@@ -239,6 +241,9 @@ def resolve(rep, shape, options):
     if s["polish"] and not (s["jitter"] or s["zoom"]):
         raise ValueError(f"polish {s['polish']:g} needs jitter or zoom (it is the share of "
                          "the iterations run without them)")
+    if s["coarse"] and s["param"] == "fourier":
+        raise ValueError("coarse needs param pixels or colour, not fourier (the spectrum "
+                         "already orders the image by scale)")
     if s["solver"] != "momentum":
         s["adaptive"] = None  # NOTE: momentum's step cap; Adam and L-BFGS bound their steps
     spec = schedule_spec(s, rep.defaults)
@@ -251,6 +256,11 @@ def resolve(rep, shape, options):
     s["iters"] = sum(n for _, n in s["schedule"])
     if s["iters"] < 1:
         raise ValueError(f"the schedule must have at least one iteration, got {s['schedule']}")
+    coarse = round(s["coarse"] * s["iters"])
+    if s["coarse"] and not s["octaves"] <= coarse < s["iters"]:
+        raise ValueError(f"coarse {s['coarse']:g} of {s['iters']} iterations is {coarse}: it "
+                         f"must give each of the {s['octaves']} octaves at least one and "
+                         f"leave at least one for the image itself")
     if s["surrogate"] and not hard_gates(rep):
         raise ValueError(f"surrogate is a gradient for HOG's hard orientation bins; "
                          f"{rep.name} has none")

@@ -231,6 +231,8 @@ def _settings(run, result):
     extras += [f"{key} {s[key]:g}" for key in ("jitter", "zoom", "bound") if s.get(key)]
     extras += [f"{s['copies']} copies"] if s.get("copies", 1) > 1 else []
     extras += [f"the last {s['polish']:.0%} still"] if s.get("polish") else []
+    extras += [f"the first {s['coarse']:.0%} coarse to fine over {s['octaves']} octaves"] \
+        if s.get("coarse") else []
     if s.get("param", "pixels") != "pixels":
         extras.append(f"param {s['param']}")
     if s.get("surrogate"):

@@ -21,6 +21,35 @@ def test_forward_backward_and_inverse(kind, shape):
     check_backward(param, z, seed=1)  # backward is the adjoint of forward
 
 
+@pytest.mark.parametrize("kind, shape, factor", [("pixels", (2, 3, 9, 13), 2),
+                                                 ("pixels", (1, 1, 16, 16), 4),
+                                                 ("colour", (2, 3, 10, 7), 2),
+                                                 ("colour", (1, 3, 23, 17), 8)])
+def test_coarse_image_enlarged(kind, shape, factor):
+    n, c, h, w = shape
+    param = parametrise.make(kind, c, h, w, factor)
+    rng = numpy.random.default_rng(2)
+    z = rng.standard_normal((n, c, -(-h // factor), -(-w // factor)))
+    check_backward(param, z, seed=3)  # backward is the adjoint of forward
+    x = param.forward(z)
+    assert x.shape == shape
+    numpy.testing.assert_allclose(param.inverse(x), z, atol=1e-10)  # exact on its range
+    # the inverse is the least-squares fit: the residual is orthogonal to the range
+    y = rng.standard_normal(shape)
+    r = y - param.forward(param.inverse(y))
+    assert abs(numpy.sum(r * param.forward(z))) < 1e-9 * numpy.abs(y).sum()
+    assert numpy.abs(r).max() > 0.1  # a coarse grid cannot hold noise
+
+
+def test_enlarge_interpolates_linearly():
+    e = parametrise.enlarge(8, 4)  # output pixel i at input position (i + 0.5) / 2 - 0.5
+    numpy.testing.assert_allclose(e.sum(axis=1), 1.0)
+    numpy.testing.assert_allclose(e @ numpy.arange(4.0), [0, 0.25, 0.75, 1.25, 1.75, 2.25,
+                                                          2.75, 3])
+    numpy.testing.assert_array_equal(parametrise.enlarge(5, 5), numpy.eye(5))
+    numpy.testing.assert_array_equal(parametrise.enlarge(3, 1), numpy.ones((3, 1)))
+
+
 def test_colour_basis_is_the_photos_covariance_root():
     m = parametrise.COLOUR
     numpy.testing.assert_allclose(m, m.T)
@@ -70,9 +99,11 @@ def test_jittered_objective_gradient():
     assert objective().energies(x)["total"] == pytest.approx(still)
 
 
-@pytest.mark.parametrize("kind", ["colour", "fourier"])
-def test_reparametrised_objective_gradient(kind):
-    target = parametrise.Reparametrised(objective(jitter=1), parametrise.make(kind, 3, 10, 12))
+@pytest.mark.parametrize("kind, factor", [("colour", 1), ("fourier", 1), ("pixels", 2),
+                                          ("colour", 4)])
+def test_reparametrised_objective_gradient(kind, factor):
+    target = parametrise.Reparametrised(objective(jitter=1),
+                                        parametrise.make(kind, 3, 10, 12, factor))
     target.objective.draw(numpy.random.default_rng(4), 2)
     check_backward(target, target.param.inverse(start()), seed=5, rtol=1e-5, atol=1e-9)
 

@@ -8,6 +8,7 @@ import pytest
 
 import invert
 from inversion_helpers import tiny_rep
+from invert import parametrise
 from invert.adam import Adam
 from invert.lbfgs import LBFGS, two_loop
 from invert.solver import Momentum, minimise
@@ -115,7 +116,9 @@ OPTIONS = {"momentum": {}, "adam": dict(solver="adam", schedule=[(4.0, 12)]),
            "adam-zoom": dict(solver="adam", zoom=0.1, jitter=1, schedule=[(4.0, 12)]),
            "adam-copies": dict(solver="adam", jitter=2, copies=3, schedule=[(4.0, 12)]),
            "adam-copies-polish": dict(solver="adam", jitter=2, copies=3, polish=0.25,
-                                      schedule=[(4.0, 12)])}
+                                      schedule=[(4.0, 12)]),
+           "adam-coarse": dict(solver="adam", jitter=2, coarse=0.5, schedule=[(4.0, 12)]),
+           "colour-coarse": dict(param="colour", coarse=0.25, octaves=1)}
 
 
 @pytest.mark.parametrize("name", OPTIONS)
@@ -183,6 +186,67 @@ def test_polish_runs_the_last_iterations_on_the_still_image(monkeypatch):
         assert (run.history["loss"][t] == pytest.approx(loss, rel=1e-10)) == (t >= 9), t
     assert s["polish"] == 0.25
     assert not numpy.allclose(run.x, invert.invert(image, rep, **options).x)
+
+
+def test_coarse_to_fine_moves_the_smaller_images_first(monkeypatch):
+    """coarse 0.5, 2 octaves, 12 iterations: 3 iterations on the image at 1/4
+    of its size (enlarged: every x they evaluate is in the enlargement's
+    range), 3 at 1/2, 6 on the image itself; the history runs on across the
+    stages, the polish and the schedule count from the first iteration."""
+    from invert.objective import Objective
+    seen, real = [], Objective._terms
+
+    def spy(self, x, jitter=True):
+        terms, r = real(self, x, jitter)
+        if jitter:
+            seen.append((self._moved, x.copy()))
+        return terms, r
+    monkeypatch.setattr(Objective, "_terms", spy)
+    image = numpy.random.default_rng(9).random((24, 28, 3))
+    rep = tiny_rep(dtype=numpy.float64)
+    options = dict(iters=12, seed=2, solver="adam", schedule=[(4.0, 6), (1.0, 6)], jitter=2,
+                   dtype="float64", polish=0.25)
+    run = invert.invert(image, rep, coarse=0.5, **options)
+    assert len(seen) == 12 and run.history["loss"].shape == (12, 1) and run.iterations == 12
+    assert [moved for moved, _ in seen] == [True] * 9 + [False] * 3
+
+    def smallest_size(x):  # the coarsest grid that holds x exactly
+        for f in (4, 2):
+            p = parametrise.make("pixels", 3, 24, 28, f)
+            if numpy.allclose(p.forward(p.inverse(x)), x, atol=1e-12):
+                return f
+        return 1
+    # (each stage starts where the last ended: the full-size stage's first x
+    # is the last x of the half-size one)
+    assert [smallest_size(x) for _, x in seen] == [4] * 3 + [2] * 4 + [1] * 5
+    assert not numpy.allclose(run.x, invert.invert(image, rep, **options).x)
+    assert run.settings["coarse"] == 0.5 and run.settings["octaves"] == 2
+
+
+def test_stages_and_schedule_parts():
+    from invert.api import schedule_part, stages
+    assert stages(dict(iters=300, coarse=0.0, octaves=2)) == [(1, 0, 300)]
+    assert stages(dict(iters=300, coarse=0.5, octaves=2)) == [(4, 0, 75), (2, 75, 150),
+                                                               (1, 150, 300)]
+    assert stages(dict(iters=10, coarse=0.5, octaves=3)) == [(8, 0, 2), (4, 2, 3), (2, 3, 5),
+                                                              (1, 5, 10)]
+    schedule = [(8.0, 150), (2.0, 75), (0.5, 75)]
+    assert schedule_part(schedule, 0, 75) == [(8.0, 75)]
+    assert schedule_part(schedule, 100, 250) == [(8.0, 50), (2.0, 75), (0.5, 25)]
+    assert schedule_part(schedule, 225, 300) == [(0.5, 75)]
+
+
+def test_bad_coarse_options_are_named():
+    image = hog_image()
+    with pytest.raises(ValueError, match=r"coarse must be a finite number in \[0, 1\), got 1"):
+        invert.invert(image, "hog", coarse=1, iters=4)
+    with pytest.raises(ValueError, match="octaves must be an integer from 1 to 8, got 0"):
+        invert.invert(image, "hog", coarse=0.5, octaves=0, iters=4)
+    with pytest.raises(ValueError, match="coarse 0.1 of 20 iterations is 2: it must give each "
+                                         "of the 3 octaves at least one"):
+        invert.invert(image, "hog", coarse=0.1, octaves=3, iters=20)
+    with pytest.raises(ValueError, match="coarse needs param pixels or colour, not fourier"):
+        invert.invert(image, "hog", coarse=0.5, param="fourier", iters=20)
 
 
 def test_the_surrogate_gradient_finds_hog_codes_the_exact_one_cannot():

@@ -200,11 +200,11 @@ def keep_freed_memory():
 _threads = {"lock": threading.Lock()}
 
 
-def _blas_threads():
-    """(get, set) of the thread count of the OpenBLAS inside NumPy's wheel,
-    or None where it cannot be found (another BLAS, a system build)."""
-    if "blas" not in _threads:
-        _threads["blas"] = None
+def _openblas():
+    """(library, symbol stem, symbol suffix) of the OpenBLAS inside NumPy's
+    wheel, or None where it cannot be found (another BLAS, a system build)."""
+    if "openblas" not in _threads:
+        _threads["openblas"] = None
         folder = os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs")
         for path in sorted(glob.glob(os.path.join(folder, "*openblas*"))):
             try:
@@ -213,13 +213,39 @@ def _blas_threads():
                 continue
             for stem, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""),
                                  ("openblas", "64_"), ("openblas", "")):
-                get = getattr(lib, f"{stem}_get_num_threads{suffix}", None)
-                put = getattr(lib, f"{stem}_set_num_threads{suffix}", None)
-                if get is not None and put is not None:
-                    get.restype, put.argtypes = ctypes.c_int, [ctypes.c_int]
-                    _threads["blas"] = (get, put)
-                    return _threads["blas"]
+                if getattr(lib, f"{stem}_get_num_threads{suffix}", None) is not None:
+                    _threads["openblas"] = (lib, stem, suffix)
+                    return _threads["openblas"]
+    return _threads["openblas"]
+
+
+def _blas_threads():
+    """(get, set) of the thread count of the OpenBLAS inside NumPy's wheel,
+    or None where it cannot be found."""
+    if "blas" not in _threads:
+        _threads["blas"] = None
+        found = _openblas()
+        if found is not None:
+            lib, stem, suffix = found
+            get = getattr(lib, f"{stem}_get_num_threads{suffix}")
+            put = getattr(lib, f"{stem}_set_num_threads{suffix}", None)
+            if put is not None:
+                get.restype, put.argtypes = ctypes.c_int, [ctypes.c_int]
+                _threads["blas"] = (get, put)
     return _threads["blas"]
+
+
+def blas_core():
+    """The name of the kernels OpenBLAS runs ("Haswell": AVX2, "SkylakeX":
+    AVX-512, ...), or None where it cannot be asked. OpenBLAS picks them
+    for the CPU unless the environment names them (``OPENBLAS_CORETYPE``)."""
+    found = _openblas()
+    corename = None if found is None else \
+        getattr(found[0], f"{found[1]}_get_corename{found[2]}", None)
+    if corename is None:
+        return None
+    corename.restype = ctypes.c_char_p
+    return corename().decode()
 
 
 def cpu_workers():

@@ -43,6 +43,7 @@ iteration. They run when no ``--only`` is given or one of them names
 """
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -160,7 +161,13 @@ def main(argv=None):
     with_peer = not args.no_peer and backend.device() == "cpu" and peer.available()
     gemm = gemm_timing(xp)
     rows = [result_row("gemm/2048x2048/float32", gemm, GEMM_FLOPS, gemm)]
-    emit(rows[0], args.json, header=peer.version() if with_peer else "no PyTorch peer")
+    rows[0]["blas_core"] = backend.blas_core()
+    emit(rows[0], args.json, header=(peer.version() if with_peer else "no PyTorch peer") +
+         (f"; OpenBLAS {rows[0]['blas_core']} kernels" if rows[0]["blas_core"] else ""))
+    pinned = pinned_warning(rows[0]["blas_core"], os.environ.get("OPENBLAS_CORETYPE"),
+                            cpu_flags())
+    if pinned and with_peer:
+        print(pinned, file=sys.stderr)
     for name, fn, flops in collect(args.only):
         twin = twin_of(name, fn) if with_peer else None
         if twin is None:
@@ -207,6 +214,33 @@ def drift_warning(start, end, limit=None):
     return (f"warning: matrix-multiply speed changed by {change:+.0%} during the run "
             f"({start:.1f} -> {end:.1f} GFLOP/s): the machine was not quiet; compare "
             f"rows only within a quiet run")
+
+
+AVX512 = ("avx512f", "avx512bw", "avx512dq", "avx512vl")  # what OpenBLAS's SkylakeX kernels need
+
+
+def cpu_flags():
+    """The CPU's feature flags (Linux's /proc/cpuinfo), or an empty set."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def pinned_warning(core, coretype, flags):
+    """A warning when the environment (``OPENBLAS_CORETYPE``) holds OpenBLAS
+    to AVX2 kernels on a CPU with AVX-512, which PyTorch's oneDNN uses
+    whatever that variable says; else None."""
+    if not coretype or core not in ("Haswell", "Zen") or not set(AVX512) <= flags:
+        return None
+    return (f"note: OPENBLAS_CORETYPE={coretype} holds OpenBLAS to its {core} (AVX2) kernels "
+            f"on this CPU with AVX-512, which PyTorch uses: the /torch ratios compare "
+            f"different instruction sets (run with the variable unset for OpenBLAS's own "
+            f"choice)")
 
 
 def emit(row, as_json, header=None):

@@ -4,6 +4,7 @@ code as the CPU path."""
 import ast
 import importlib
 import os
+import platform
 import subprocess
 import sys
 
@@ -216,3 +217,12 @@ def test_every_package_sets_the_thread_timeout_before_numpy_loads():
     for package in ("minigrad", "layers", "nets", "invert", "invert.run", "tools.bench",
                     "tools.profile_iter", "tools.bench_grid"):
         assert python(code.format(package)) == ["True"], package
+
+
+@pytest.mark.skipif(backend.blas_core() is None or platform.machine() != "x86_64",
+                    reason="needs NumPy's own OpenBLAS on an x86-64 CPU")
+def test_blas_core_names_the_kernels_openblas_runs():
+    for core in ("Sandybridge", "Haswell"):  # AVX and AVX2 kernels
+        env = dict(os.environ, OPENBLAS_CORETYPE=core)
+        assert python("from minigrad import backend; print(backend.blas_core())",
+                      env=env) == [core]

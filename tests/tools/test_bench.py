@@ -61,6 +61,15 @@ def test_gemm_drift_is_reported_only_beyond_the_limit():
     assert bench.drift_warning(100.0, 130.0, limit=0.2) is not None
 
 
+def test_a_pinned_openblas_is_reported_only_below_the_cpu():
+    avx512 = set(bench.AVX512) | {"avx2", "fma"}
+    msg = bench.pinned_warning("Haswell", "Haswell", avx512)
+    assert "OPENBLAS_CORETYPE=Haswell holds OpenBLAS to its Haswell (AVX2) kernels" in msg
+    assert bench.pinned_warning("Haswell", None, avx512) is None   # OpenBLAS's own choice
+    assert bench.pinned_warning("SkylakeX", "SkylakeX", avx512) is None
+    assert bench.pinned_warning("Haswell", "Haswell", {"avx2", "fma", "avx512f"}) is None
+
+
 def test_rows_compare_median_with_median_and_best_with_best():
     r = bench.result_row("x", (4.0, 2.0), 1e8,
                          gemm=(bench.GEMM_FLOPS / 1e8, bench.GEMM_FLOPS / 2e8))

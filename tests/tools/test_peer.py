@@ -50,7 +50,11 @@ def test_twin_energies_and_gradient_equal_ours(name):
     assert energies["loss"].min() > 1e-3  # the loss matters in the total
     for term in ("loss", "alpha", "tv", "total"):
         numpy.testing.assert_allclose(twin_energies[term], energies[term], rtol=2e-5)
-    assert numpy.abs(twin_grad.numpy() - grad).max() <= 1e-5 * numpy.abs(grad).max()
+    # float32 against float32 in another summation order: up to 2e-6 of the
+    # largest gradient for the others, 8e-6 to 1.1e-5 for EfficientNet-Lite0's
+    # 60 layers (measured with OpenBLAS's AVX-512 and AVX2 kernels)
+    bound = 3e-5 if name == "efficientnet_lite0" else 1e-5
+    assert numpy.abs(twin_grad.numpy() - grad).max() <= bound * numpy.abs(grad).max()
 
 
 def test_a_layer_without_translation_is_named():

@@ -85,6 +85,7 @@ from .adaptive import solver_hooks
 from .images import load_image
 from .lbfgs import LBFGS
 from .objective import Objective, loss_mask
+from .presets import schedule_part, stages
 from .settings import choose, hard_gates, resolve
 from .solver import Momentum, Solution, minimise, random_init
 
@@ -131,18 +132,6 @@ def moves(objective, rng, n, s, first=0):
     return before
 
 
-def stages(s):
-    """[(factor, first, last)]: iterations first to last - 1 move the image at
-    1/factor of its size (``coarse``: the first fraction of the iterations,
-    shared equally among ``octaves`` sizes, each twice the last, up to half
-    size), the rest the image itself (factor 1)."""
-    iters, k = s["iters"], s["octaves"]
-    coarse = round(s["coarse"] * iters)
-    cuts = [round(coarse * j / k) for j in range(k + 1)] if coarse else [0]
-    return [(2 ** (k - j), cuts[j], cuts[j + 1]) for j in range(len(cuts) - 1)] + \
-        [(1, coarse, iters)]
-
-
 def _stage(objective, rep, x, s, factor, first, last, rng, progress, sol, dtype):
     """Iterations first to last - 1 from x (one stage of ``stages``) with a
     new solver (each stage moves a different unknown), after ``sol``, the
@@ -168,17 +157,6 @@ def _stage(objective, rep, x, s, factor, first, last, rng, progress, sol, dtype)
                        iterations=first + now.iterations,
                        resets=sol.resets + [first + t for t in now.resets],
                        nonfinite=now.nonfinite)
-
-
-def schedule_part(schedule, first, last):
-    """The (eta, iterations) segments of iterations first to last - 1 of ``schedule``."""
-    part, start = [], 0
-    for eta, n in schedule:
-        lo, hi = max(start, first), min(start + n, last)
-        if hi > lo:
-            part.append((eta, hi - lo))
-        start += n
-    return part
 
 
 def make_solver(rep, s, dtype=None):

@@ -35,6 +35,7 @@ import math
 
 import numpy
 
+from layers.zoom import linear_weights, resample
 from minigrad.backend import get_array_module
 
 # C^(1/2) / sqrt(l_max) of the foolbox ImageNet photos' RGB covariance
@@ -107,14 +108,7 @@ def enlarge(n, m):
     """(n, m): linear interpolation of m samples onto n >= m, the two grids'
     ends aligned at the pixels' outer edges (output pixel i at input
     position (i + 1/2) m / n - 1/2), clamped to the first and last sample."""
-    p = numpy.clip((numpy.arange(n) + 0.5) * m / n - 0.5, 0, m - 1)
-    lo = numpy.minimum(numpy.floor(p).astype(int), max(m - 2, 0))
-    frac = p - lo
-    e = numpy.zeros((n, m))
-    e[numpy.arange(n), lo] = 1 - frac
-    if m > 1:
-        e[numpy.arange(n), lo + 1] += frac
-    return e
+    return linear_weights(numpy.clip((numpy.arange(n) + 0.5) * m / n - 0.5, 0, m - 1), m)
 
 
 class Coarse:
@@ -122,25 +116,30 @@ class Coarse:
     docstring)."""
 
     def __init__(self, base, height, width, factor):
-        self.base, self.factor = base, int(factor)
-        self.shape = (math.ceil(height / factor), math.ceil(width / factor))
-        self.rows, self.cols = enlarge(height, self.shape[0]), enlarge(width, self.shape[1])
-        self.rows_fit, self.cols_fit = numpy.linalg.pinv(self.rows), numpy.linalg.pinv(self.cols)
+        self.base = base
+        rows, cols = enlarge(height, math.ceil(height / factor)), \
+            enlarge(width, math.ceil(width / factor))
+        self.maps = dict(forward=(rows, cols), backward=(rows.T, cols.T),
+                         inverse=(numpy.linalg.pinv(rows), numpy.linalg.pinv(cols)))
+        self._cast = {}
 
-    @staticmethod
-    def _resample(rows, a, cols):
+    def _resample(self, which, a):
+        """``resample`` by the matrices of ``which``, cast once per array
+        module and dtype (every iteration calls forward and backward)."""
         xp = get_array_module(a)
-        return xp.matmul(xp.matmul(xp.asarray(rows, dtype=a.dtype), a),
-                         xp.asarray(cols.T, dtype=a.dtype))
+        key = (which, xp.__name__, a.dtype)
+        if key not in self._cast:
+            self._cast[key] = tuple(xp.asarray(m, dtype=a.dtype) for m in self.maps[which])
+        return resample(self._cast[key][0], a, self._cast[key][1])
 
     def forward(self, z):
-        return self.base.forward(self._resample(self.rows, z, self.cols))
+        return self.base.forward(self._resample("forward", z))
 
     def backward(self, dx):
-        return self._resample(self.rows.T, self.base.backward(dx), self.cols.T)
+        return self._resample("backward", self.base.backward(dx))
 
     def inverse(self, x):
-        return self._resample(self.rows_fit, self.base.inverse(x), self.cols_fit)
+        return self._resample("inverse", self.base.inverse(x))
 
 
 def make(kind, channels, height, width, coarse=1):

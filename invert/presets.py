@@ -132,6 +132,29 @@ def schedule(spec, iters=None):
     return [(eta, n) for (eta, _), n in zip(spec, counts)]
 
 
+def schedule_part(schedule, first, last):
+    """The (eta, iterations) segments of iterations first to last - 1 of ``schedule``."""
+    part, start = [], 0
+    for eta, n in schedule:
+        lo, hi = max(start, first), min(start + n, last)
+        if hi > lo:
+            part.append((eta, hi - lo))
+        start += n
+    return part
+
+
+def stages(s):
+    """[(factor, first, last)]: iterations first to last - 1 move the image at
+    1/factor of its size (``coarse``: the first fraction of the iterations,
+    shared equally among ``octaves`` sizes, each twice the last, up to half
+    size), the rest the image itself (factor 1)."""
+    iters, k = s["iters"], s["octaves"]
+    coarse = round(s["coarse"] * iters)
+    cuts = [round(coarse * j / k) for j in range(k + 1)] if coarse else [0]
+    return [(2 ** (k - j), cuts[j], cuts[j + 1]) for j in range(len(cuts) - 1)] + \
+        [(1, coarse, iters)]
+
+
 def preset(name, **overrides):
     """The keyword arguments of preset ``name`` with ``overrides`` applied."""
     if name not in PRESETS:

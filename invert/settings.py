@@ -256,9 +256,9 @@ def resolve(rep, shape, options):
     s["iters"] = sum(n for _, n in s["schedule"])
     if s["iters"] < 1:
         raise ValueError(f"the schedule must have at least one iteration, got {s['schedule']}")
-    coarse = round(s["coarse"] * s["iters"])
-    if s["coarse"] and not s["octaves"] <= coarse < s["iters"]:
-        raise ValueError(f"coarse {s['coarse']:g} of {s['iters']} iterations is {coarse}: it "
+    plan = presets.stages(s)
+    if any(last <= first for _, first, last in plan):
+        raise ValueError(f"coarse {s['coarse']:g} of {s['iters']} iterations is {plan[-1][1]}: it "
                          f"must give each of the {s['octaves']} octaves at least one and "
                          f"leave at least one for the image itself")
     if s["surrogate"] and not hard_gates(rep):

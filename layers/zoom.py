@@ -21,18 +21,30 @@ from minigrad.backend import get_array_module
 from minigrad.layer import Layer
 
 
+def linear_weights(p, m):
+    """(len(p), m): row i interpolates m samples linearly at position p[i]
+    (0 <= p[i] <= m - 1): 1 - frac(p) on floor(p), frac(p) on the next."""
+    lo = numpy.minimum(numpy.floor(p).astype(int), max(m - 2, 0))
+    frac = p - lo
+    a = numpy.zeros((len(p), m))
+    rows = numpy.arange(len(p))
+    a[rows, lo] = 1 - frac
+    if m > 1:
+        a[rows, lo + 1] += frac
+    return a
+
+
 def interpolation(n, s):
     """The (n, n) matrix resampling a length-n axis by factor s about its centre."""
     c = (n - 1) / 2
-    p = numpy.clip((numpy.arange(n) - c) / s + c, 0, n - 1)
-    lo = numpy.minimum(numpy.floor(p).astype(int), n - 2) if n > 1 else numpy.zeros(n, int)
-    frac = p - lo
-    a = numpy.zeros((n, n))
-    rows = numpy.arange(n)
-    a[rows, lo] = 1 - frac
-    if n > 1:
-        a[rows, lo + 1] += frac
-    return a
+    return linear_weights(numpy.clip((numpy.arange(n) - c) / s + c, 0, n - 1), n)
+
+
+def resample(rows, a, cols):
+    """rows a cols^T over a's last two axes (any leading ones): a separable
+    linear map of images, in a's array module."""
+    xp = get_array_module(a)
+    return xp.matmul(xp.matmul(rows, a), cols.T)
 
 
 class Zoom(Layer):
@@ -62,11 +74,10 @@ class Zoom(Layer):
             return x
         xp = get_array_module(x)
         self._ab = self._matrices(x.shape, x)
-        return xp.stack([xp.matmul(xp.matmul(a, x[n]), b.T) for n, (a, b) in enumerate(self._ab)])
+        return xp.stack([resample(a, x[n], b) for n, (a, b) in enumerate(self._ab)])
 
     def backward(self, dzdy):
         if self._ab is None:
             return dzdy
         xp = get_array_module(dzdy)
-        return xp.stack([xp.matmul(xp.matmul(a.T, dzdy[n]), b)
-                         for n, (a, b) in enumerate(self._ab)])
+        return xp.stack([resample(a.T, dzdy[n], b.T) for n, (a, b) in enumerate(self._ab)])

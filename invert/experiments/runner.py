@@ -243,6 +243,12 @@ def _settings(run, result):
             f"{s['iters']} iterations, {s['restarts']} restart(s)")
 
 
+def _count(k, n):
+    """"k/n (lo-hi %)": a count with the 95 % interval of its rate."""
+    lo, hi = metrics.wilson_interval(k, n)
+    return f"{k}/{n} ({100 * lo:.0f}-{100 * hi:.0f} %)"
+
+
 def _markdown(exp, rows, settings=()):
     judge = next((r["judge"] for r in rows if r["judge"]), None)
     header = ["| run | images | error (paper text) | error (authors' code) | paper | "
@@ -259,7 +265,7 @@ def _markdown(exp, rows, settings=()):
         image = "-" if r["image_error_mean"] is None else \
             f"{r['image_error_mean']:.1f} +- {r['image_error_std']:.1f}"
         judged = "-" if r["judge"] is None else \
-            f"{r['judge_top5']}/{r['images']} / {r['judge_top1']}/{r['images']}"
+            f"{_count(r['judge_top5'], r['images'])} / {_count(r['judge_top1'], r['images'])}"
         lines.append(f"| {r['run']} | {r['images']} | {r['error_mean']:.2f} +- "
                      f"{r['error_std']:.1f} | {r['code_error_mean']:.2f} +- "
                      f"{r['code_error_std']:.1f} | {paper} | {image} | {judged} |")
@@ -268,5 +274,7 @@ def _markdown(exp, rows, settings=()):
     if judge:
         notes.append(f"Judge: {judge} classifies the original and the reconstruction; "
                      f"top-5 / top-1 count the images whose original top-1 class is "
-                     f"among the reconstruction's top 5 / is its top 1.")
+                     f"among the reconstruction's top 5 / is its top 1; in brackets the "
+                     f"95 % interval of the rate (Wilson's score interval), which says how "
+                     f"far two counts on these few images must differ to mean anything.")
     return "\n".join(lines + notes + [""] + list(settings)) + "\n"

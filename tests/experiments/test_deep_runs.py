@@ -46,7 +46,9 @@ def test_the_judge_and_the_recognise_experiment(tmp_path, small_caffenet, photos
     assert 0 <= rows[0]["judge_top1"] <= rows[0]["judge_top5"] <= 3
     assert rows[0]["image_error_mean"] > 0
     md = (out / "table.md").read_text()
-    assert "caffenet: top-5 / top-1" in md and f"| {rows[0]['judge_top5']}/3 / " in md
+    assert "caffenet: top-5 / top-1" in md
+    lo, hi = experiments.runner.metrics.wilson_interval(rows[0]["judge_top5"], 3)
+    assert f"| {rows[0]['judge_top5']}/3 ({100 * lo:.0f}-{100 * hi:.0f} %) / " in md
     assert (out / "recognise.png").is_file() and (out / "judge-caffenet.json").is_file()
     lines = (out / "per_image.csv").read_text().splitlines()
     assert "judge_class" in lines[0] and len(lines[1].split(",")) == len(lines[0].split(","))

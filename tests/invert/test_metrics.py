@@ -2,7 +2,7 @@
 import numpy
 import pytest
 
-from invert.metrics import normaliser, reconstruction_errors, summary
+from invert.metrics import normaliser, reconstruction_errors, summary, wilson_interval
 
 # three codes in the plane: the origin, (3, 0) and (0, 4)
 Y0 = [numpy.array([0.0, 0.0]), numpy.array([3.0, 0.0]), numpy.array([0.0, 4.0])]
@@ -40,3 +40,25 @@ def test_bad_inputs():
         reconstruction_errors(Y[:2], Y0)
     with pytest.raises(ValueError):
         normaliser(Y0, "other")
+
+
+def test_wilson_interval_by_hand():
+    # 4 of 20, z = 1.96: p = 0.2, z^2/n = 0.19208, scale 1.19208;
+    # centre (0.2 + 0.09604) / 1.19208 = 0.248339,
+    # half 1.96 sqrt(0.008 + 0.0024010) / 1.19208 = 0.167683
+    assert wilson_interval(4, 20) == pytest.approx((0.080656, 0.416022), abs=2e-6)
+    # no success: the interval starts at 0 and ends at (z^2/n) / (1 + z^2/n)
+    assert wilson_interval(0, 20) == pytest.approx((0.0, 0.19208 / 1.19208))
+    # mirror image: k of n against n - k of n
+    lo, hi = wilson_interval(17, 20)
+    assert (1 - hi, 1 - lo) == pytest.approx(wilson_interval(3, 20))
+    assert wilson_interval(20, 20) == pytest.approx((1 - 0.19208 / 1.19208, 1.0))
+    # more trials, the same rate: narrower, and always around the rate
+    narrow = wilson_interval(40, 200)
+    assert narrow[0] > 0.080656 and narrow[1] < 0.416022 and narrow[0] < 0.2 < narrow[1]
+
+
+def test_wilson_interval_bad_counts():
+    for k, n in ((3, 2), (-1, 5), (0, 0)):
+        with pytest.raises(ValueError, match="successes"):
+            wilson_interval(k, n)

@@ -42,10 +42,13 @@ bound         None, or bound each pixel's colour norm by B grey levels
 jitter        shift the network's input by up to J pixels, a new random
               shift each iteration (IJCV 2016; module ``objective``).
 zoom          scale it by a random factor in [1/(1 + r), 1 + r] too.
-copies        with jitter or zoom: see each restart K times per iteration,
+shrink        F in [0, 1): lower that factor's range to [(1 - F)/(1 + r),
+              1 + r], so the network mostly sees the image smaller and the
+              reconstruction draws what it recognises larger.
+copies        with jitter, zoom or shrink: see each restart K times per iteration,
               each copy moved its own way, and average (module
               ``objective``); K times the work per iteration.
-polish        with jitter or zoom: the last fraction F of the iterations
+polish        with jitter, zoom or shrink: the last fraction F of the iterations
               see the image as it is (no shift, no zoom, one copy), so the
               reconstruction ends fitted to the code of the image itself;
               0 (default) jitters to the end.
@@ -86,7 +89,7 @@ from .images import load_image
 from .lbfgs import LBFGS
 from .objective import Objective, loss_mask
 from .presets import schedule_part, stages
-from .settings import choose, hard_gates, resolve
+from .settings import choose, hard_gates, moved, resolve
 from .solver import Momentum, Solution, minimise, random_init
 
 
@@ -138,7 +141,7 @@ def _stage(objective, rep, x, s, factor, first, last, rng, progress, sol, dtype)
     stages before: (the last x, the solution so far)."""
     part = dict(s, schedule=schedule_part(s["schedule"], first, last), iters=last - first)
     solver, project = make_solver(rep, part, dtype)
-    before = moves(objective, rng, x.shape[0], s, first) if s["jitter"] or s["zoom"] else None
+    before = moves(objective, rng, x.shape[0], s, first) if moved(s) else None
     callback = None if progress is None else \
         (lambda t, total, energies: progress(first + t, s["iters"], energies))
     if s["param"] == "pixels" and factor == 1:
@@ -211,7 +214,7 @@ def invert_with(image, rep, layer=None, options=None, *, rng=None, progress=None
                           s["alpha"], s["beta"],
                           None if mask is None else backend.asarray(mask, dtype),
                           s["loss_weight"], s["subtract_mean"], s["tv_floor"], s["jitter"],
-                          s["zoom"], s["copies"])
+                          s["zoom"], s["copies"], s["shrink"])
     rng = numpy.random.default_rng(s["seed"]) if rng is None else rng
     n = s["restarts"]
     x = random_init(rng, (n, rep.channels, h, w), dtype)

@@ -20,7 +20,10 @@ E(x) = C ||M (Phi(S sigma x) - Phi0)||^2 / ||M Phi0||^2 + priors(x), and
 J_Phi^T is followed by S^T (``layers.shift``). Zoom (``zoom`` r > 0): before
 the shift, sigma x is scaled about its centre by a factor drawn
 log-uniformly from [1/(1 + r), 1 + r] per restart and iteration
-(``layers.zoom``). Copies (``copies`` K > 1, with jitter or zoom): each
+(``layers.zoom``); with ``shrink`` F > 0 the factor's lower end moves
+to (1 - F)/(1 + r): the network mostly sees the image smaller, so what it
+recognises must be drawn larger (the interval then holds 1 only at its
+top when r = 0). Copies (``copies`` K > 1, with jitter, zoom or shrink): each
 restart is seen K times per iteration, each copy with its own shift and
 zoom, and the loss is the mean over the copies: the expectation over the
 transformations (Athalye et al., "Synthesizing Robust Adversarial
@@ -112,7 +115,7 @@ class Objective:
 
     def __init__(self, rep, phi0, sigma, lambda_alpha, lambda_tv, alpha=6.0,
                  beta=2.0, mask=None, loss_weight=1.0, subtract_mean=True,
-                 tv_floor=1e-5, jitter=0, zoom=0.0, copies=1):
+                 tv_floor=1e-5, jitter=0, zoom=0.0, copies=1, shrink=0.0):
         if lambda_alpha < 0 or lambda_tv < 0 or loss_weight < 0:
             raise ValueError("lambda_alpha, lambda_tv and the loss weight must be "
                              f"non-negative; got {lambda_alpha}, {lambda_tv}, {loss_weight}")
@@ -122,14 +125,18 @@ class Objective:
         self.loss_weight = float(loss_weight)
         self.alpha_norm = AlphaNorm(alpha, subtract_mean)
         self.tv = TotalVariation(beta, tv_floor)
-        self.jitter, self.zoom_range = int(jitter), float(zoom)
+        if not (zoom >= 0 and 0 <= shrink < 1):
+            raise ValueError(f"zoom must be >= 0 and shrink in [0, 1); got zoom {zoom} and "
+                             f"shrink {shrink}")
+        self.jitter, self.zoom_range, self.shrink = int(jitter), float(zoom), float(shrink)
         self.shift = Shift([]) if self.jitter else None
-        self.zoom = Zoom([]) if self.zoom_range else None
+        self.zoom = Zoom([]) if self.zoom_range or self.shrink else None
         self.copies, self.still = int(copies), False
-        if self.copies < 1 or (self.copies > 1 and not (self.jitter or self.zoom_range)):
-            raise ValueError(f"copies must be 1, or more with jitter or zoom (identical copies "
+        if self.copies < 1 or (self.copies > 1 and self.shift is None and self.zoom is None):
+            raise ValueError(f"copies must be 1, or more with jitter, zoom or shrink (identical "
+                             f"copies "
                              f"would only cost time); got copies {copies} with jitter "
-                             f"{jitter} and zoom {zoom}")
+                             f"{jitter}, zoom {zoom} and shrink {shrink}")
         masked = phi0 if mask is None else phi0 * mask
         self.phi0_sq = float(to_numpy((masked * masked).sum()))
         if not self.phi0_sq > 0:
@@ -142,7 +149,8 @@ class Objective:
         n = n * self.copies
         if self.zoom is not None:
             r = numpy.log1p(self.zoom_range)
-            self.zoom.scales = [float(v) for v in numpy.exp(rng.uniform(-r, r, size=n))]
+            low = numpy.log1p(-self.shrink) - r
+            self.zoom.scales = [float(v) for v in numpy.exp(rng.uniform(low, r, size=n))]
         if self.shift is not None:
             j = self.jitter
             self.shift.shifts = [tuple(int(v) for v in d)

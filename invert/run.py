@@ -87,6 +87,8 @@ def parser():
       "a new random shift each iteration (default 0)")
     a("--zoom", metavar="R", type=float, help="scale the network's input by a random "
       "factor in [1/(1+R), 1+R], a new one each iteration (default 0)")
+    a("--shrink", metavar="F", type=float, help="lower the --zoom factor's range to "
+      "[(1-F)/(1+R), 1+R]: the network mostly sees the image smaller (default 0)")
     a("--copies", metavar="K", type=int, help="with --jitter/--zoom: K copies of the image, "
       "each moved its own way, per iteration; their mean loss (default 1)")
     a("--polish", metavar="F", type=float, help="with --jitter/--zoom: the last fraction F "
@@ -130,7 +132,7 @@ def options_from(args):
     """The explicit options of the command line (no preset applied)."""
     names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
              "restarts", "seed", "window", "group", "solver", "jitter", "param", "bound",
-             "method", "dictionary", "surrogate", "zoom", "copies", "polish", "coarse",
+             "method", "dictionary", "surrogate", "zoom", "shrink", "copies", "polish", "coarse",
              "octaves")
     opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     for k in ("sigma", "lambda_alpha", "lambda_tv"):

@@ -15,7 +15,7 @@ one path the API, the command line and the experiments all take.
 Options (module ``api`` describes each): sigma, lambda_alpha, lambda_tv,
 alpha, beta, B, a, schedule, iters, momentum, restarts, seed, window, group,
 loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box, solver,
-memory, jitter, zoom, copies, polish, coarse, octaves, param, bound, init_scale,
+memory, jitter, zoom, shrink, copies, polish, coarse, octaves, param, bound, init_scale,
 surrogate; method ("descent", the
 paper's, or "hoggle",
 the paired-dictionary baseline of module ``hoggle``, for HOG only) and
@@ -46,7 +46,7 @@ OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, bet
                tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False,
                solver="momentum", memory=10, jitter=0, param="pixels", bound=None,
                method="descent", dictionary=None, init_scale=1.0, surrogate=False, zoom=0.0,
-               copies=1, polish=0.0, coarse=0.0, octaves=2, preset=None)
+               copies=1, polish=0.0, coarse=0.0, octaves=2, shrink=0.0, preset=None)
 SOLVERS = ("momentum", "adam", "lbfgs")
 PARAMS = ("pixels", "colour", "fourier")
 METHODS = ("descent", "hoggle")
@@ -66,10 +66,16 @@ RANGES = dict(sigma=([0], None, ("auto", "paper"), False),
               jitter=(0, None, (), True), bound=([0], None, (None,), False),
               init_scale=([0], None, (), False), zoom=(0, None, (), False),
               copies=(1, None, (), True), polish=(0, [1], (), False),
-              coarse=(0, [1], (), False), octaves=(1, 8, (), True))
+              coarse=(0, [1], (), False), octaves=(1, 8, (), True),
+              shrink=(0, [1], (), False))
 # option -> the names it may take
 CHOICES = dict(dtype=("float32", "float64"), solver=SOLVERS, param=PARAMS, method=METHODS)
 
+
+
+def moved(s):
+    """Does the network see the image moved (shifted or scaled) in settings ``s``?"""
+    return bool(s["jitter"] or s["zoom"] or s["shrink"])
 
 def _range_text(lo, hi, integer):
     kind = "an integer" if integer else "a finite number"
@@ -232,15 +238,15 @@ def resolve(rep, shape, options):
     for key in ("lambda_alpha", "lambda_tv"):  # NOTE: the heuristics can overflow
         number(key, s[key], 0, why=f"its heuristic with sigma {s['sigma']:.4g}, alpha "
                f"{s['alpha']:g}, beta {s['beta']:g}, B {s['B']:g}, a {s['a']:g}")
-    if (s["jitter"] or s["zoom"]) and s["solver"] == "lbfgs":
-        raise ValueError("L-BFGS needs the same objective at every step: use jitter and "
-                         "zoom with --solver momentum or adam")
-    if s["copies"] > 1 and not (s["jitter"] or s["zoom"]):
-        raise ValueError(f"copies {s['copies']} needs jitter or zoom (each copy is the image "
-                         "moved its own way; unmoved copies would be identical)")
-    if s["polish"] and not (s["jitter"] or s["zoom"]):
-        raise ValueError(f"polish {s['polish']:g} needs jitter or zoom (it is the share of "
-                         "the iterations run without them)")
+    if moved(s) and s["solver"] == "lbfgs":
+        raise ValueError("L-BFGS needs the same objective at every step: use jitter, "
+                         "zoom and shrink with --solver momentum or adam")
+    if s["copies"] > 1 and not moved(s):
+        raise ValueError(f"copies {s['copies']} needs jitter, zoom or shrink (each copy is "
+                         "the image moved its own way; unmoved copies would be identical)")
+    if s["polish"] and not moved(s):
+        raise ValueError(f"polish {s['polish']:g} needs jitter, zoom or shrink (it is the "
+                         "share of the iterations run without them)")
     if s["coarse"] and s["param"] == "fourier":
         raise ValueError("coarse needs param pixels or colour, not fourier (the spectrum "
                          "already orders the image by scale)")

@@ -228,7 +228,7 @@ def _settings(run, result):
                 f"dictionary {s['dictionary']} ({s['atoms']} atoms, windows of "
                 f"{s['cells']}x{s['cells']} cells, lambda {s['lambda_l1']:g})")
     extras = [f"solver {s.get('solver', 'momentum')}"]
-    extras += [f"{key} {s[key]:g}" for key in ("jitter", "zoom", "bound") if s.get(key)]
+    extras += [f"{key} {s[key]:g}" for key in ("jitter", "zoom", "shrink", "bound") if s.get(key)]
     extras += [f"{s['copies']} copies"] if s.get("copies", 1) > 1 else []
     extras += [f"the last {s['polish']:.0%} still"] if s.get("polish") else []
     extras += [f"the first {s['coarse']:.0%} coarse to fine over {s['octaves']} octaves"] \

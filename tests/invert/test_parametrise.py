@@ -74,12 +74,12 @@ def test_pixels_is_the_identity():
         parametrise.make("wavelets", 1, 2, 2)
 
 
-def objective(jitter=0, seed=0, zoom=0.0, copies=1):
+def objective(jitter=0, seed=0, zoom=0.0, copies=1, shrink=0.0):
     rep = tiny_rep()
     rng = numpy.random.default_rng(seed)
     phi0 = rep.forward(rep.to_centred(rng.random((10, 12, 3))))
     return Objective(rep, phi0, sigma=3.0, lambda_alpha=0.7, lambda_tv=0.3, jitter=jitter,
-                     zoom=zoom, copies=copies)
+                     zoom=zoom, copies=copies, shrink=shrink)
 
 
 def start(n=2, seed=1):
@@ -135,6 +135,25 @@ def test_copies_average_the_loss_of_each_moved_copy_and_their_gradients():
     numpy.testing.assert_allclose(target.energies(x)["total"], objective().energies(x)["total"])
 
 
+def test_shrink_draws_the_scales_below_one():
+    # shrink 0.5 alone: log-uniform in [0.5, 1]; with zoom 0.25: [0.5/1.25, 1.25]
+    for zoom, low, high in ((0.0, 0.5, 1.0), (0.25, 0.4, 1.25)):
+        target = objective(jitter=0, zoom=zoom, shrink=0.5, copies=2)
+        target.draw(numpy.random.default_rng(10), 2000)
+        s = numpy.log(target.zoom.scales)
+        assert len(s) == 4000 and low <= min(numpy.exp(s)) and max(numpy.exp(s)) <= high
+        # log-uniform: the mean of log s is the middle of the interval, its
+        # spread the interval's width / sqrt(12)
+        mid, width = (numpy.log(low) + numpy.log(high)) / 2, numpy.log(high / low)
+        assert abs(s.mean() - mid) < 0.02 and abs(s.std() - width / 12 ** 0.5) < 0.01
+    shrunk = objective(shrink=0.3)
+    shrunk.draw(numpy.random.default_rng(11), 2)
+    assert shrunk.shift is None and all(0.7 <= v < 1 for v in shrunk.zoom.scales)
+    check_backward(shrunk, start(), seed=12, rtol=1e-5, atol=1e-9)
+    with pytest.raises(ValueError, match="shrink in \\[0, 1\\); got zoom 0.0 and shrink 1"):
+        objective(shrink=1)
+
+
 def test_copies_need_jitter_or_zoom():
-    with pytest.raises(ValueError, match="copies must be 1, or more with jitter or zoom"):
+    with pytest.raises(ValueError, match="copies must be 1, or more with jitter, zoom or shrink"):
         objective(copies=2)

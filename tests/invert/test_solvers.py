@@ -117,6 +117,8 @@ OPTIONS = {"momentum": {}, "adam": dict(solver="adam", schedule=[(4.0, 12)]),
            "adam-copies": dict(solver="adam", jitter=2, copies=3, schedule=[(4.0, 12)]),
            "adam-copies-polish": dict(solver="adam", jitter=2, copies=3, polish=0.25,
                                       schedule=[(4.0, 12)]),
+           "adam-shrink-copies": dict(solver="adam", shrink=0.5, copies=2, polish=0.25,
+                                      schedule=[(4.0, 12)]),
            "adam-coarse": dict(solver="adam", jitter=2, coarse=0.5, schedule=[(4.0, 12)]),
            "colour-coarse": dict(param="colour", coarse=0.25, octaves=1)}
 
@@ -149,12 +151,16 @@ def test_bad_solver_options_are_named():
         invert.invert(image, "hog", solver="lbfgs", jitter=2, iters=4)
     with pytest.raises(ValueError, match="jitter must be an integer >= 0, got -1"):
         invert.invert(image, "hog", jitter=-1, iters=4)
-    with pytest.raises(ValueError, match="copies 2 needs jitter or zoom"):
+    with pytest.raises(ValueError, match="copies 2 needs jitter, zoom or shrink"):
         invert.invert(image, "hog", copies=2, iters=4)
     with pytest.raises(ValueError, match="copies must be an integer >= 1, got 0"):
         invert.invert(image, "hog", copies=0, jitter=1, iters=4)
-    with pytest.raises(ValueError, match="polish 0.5 needs jitter or zoom"):
+    with pytest.raises(ValueError, match="polish 0.5 needs jitter, zoom or shrink"):
         invert.invert(image, "hog", polish=0.5, iters=4)
+    with pytest.raises(ValueError, match=r"shrink must be a finite number in \[0, 1\), got 1"):
+        invert.invert(image, "hog", shrink=1, iters=4)
+    with pytest.raises(ValueError, match="L-BFGS needs the same objective"):
+        invert.invert(image, "hog", solver="lbfgs", shrink=0.5, iters=4)
     with pytest.raises(ValueError, match=r"polish must be a finite number in \[0, 1\), got 1"):
         invert.invert(image, "hog", polish=1, jitter=1, iters=4)
 

@@ -34,6 +34,10 @@ EARLY_POOL = {"caffenet": "norm1", "squeezenet1_1": "pool1", "vgg19": "pool1",
               "efficientnet_lite0": "block2_add"}
 LAMBDAS = (0.5, 5.0, 50.0)
 RECOGNISE_PRESET = "cnn-best"
+# networks whose class scores are pooled over the whole image (global average
+# pooling before the classifier, or as it): recognise also runs the preset made
+# for such codes (``presets``: ``cnn-pooled``)
+POOLED = ("squeezenet1_1", "efficientnet_lite0")
 # Fig. 9 needs a field of 5 x 5 neurons: the Table 3 layers whose code at
 # 227 x 227 has one (the paper's figure ends at conv5; the fully connected
 # layers and the global pools have 1 x 1 codes)
@@ -100,10 +104,14 @@ def _fig2(network):
 
 
 def _recognise(network):
-    """The best preset, and the paper's method (preset ``cnn``) beside it."""
+    """The best preset, and the paper's method (preset ``cnn``) beside it;
+    for the ``POOLED`` networks also ``cnn-pooled``."""
     layer = registry.get(network).last_layer
-    return {layer: Run(RECOGNISE_PRESET, dict(layer=layer)),
+    runs = {layer: Run(RECOGNISE_PRESET, dict(layer=layer)),
             f"{layer}/cnn": Run("cnn", dict(layer=layer))}
+    if network in POOLED:
+        runs[f"{layer}/pooled"] = Run("cnn-pooled", dict(layer=layer))
+    return runs
 
 
 def _deep(name, title, runs, **more):

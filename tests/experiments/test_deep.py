@@ -66,6 +66,23 @@ def test_every_run_resolves_with_the_real_weights(network):
         for spec in exp.runs_for(network).values():
             assert spec.options["layer"] in rep.net
     fig9_layers_have_5x5_neurons(rep, network)
+    # the POOLED networks' last code has no layout left (one neuron per
+    # channel at any size); VGG-19's pool5 keeps one
+    for size in (227, 160):
+        shape = rep.code_shape(size, size)
+        assert (shape[1:] == (1, 1)) == (network in deep.POOLED), (network, size, shape)
+
+
+def test_recognise_runs_the_pooled_preset_for_pooled_networks_only():
+    for network in deep.NETWORKS:
+        runs = EXPERIMENTS["recognise"].runs_for(network)
+        last = registry.get(network).last_layer
+        assert runs[last].preset == "cnn-best" and runs[f"{last}/cnn"].preset == "cnn"
+        assert (f"{last}/pooled" in runs) == (network in deep.POOLED)
+    pooled = PRESETS["cnn-pooled"]
+    assert pooled["shrink"] == 0.5 and pooled["copies"] == 4
+    assert {k: v for k, v in pooled.items() if k not in ("shrink", "copies")} == \
+        PRESETS["cnn-best"]
 
 
 def fig9_layers_have_5x5_neurons(rep, network):

@@ -103,8 +103,8 @@ BEST = {
 # four copies per iteration, each shifted and shrunk by a factor in [0.5, 1],
 # so what it recognises must be drawn large enough to be seen small. On the
 # 20 photos, SqueezeNet's class scores -> EfficientNet-Lite0: 7 of 20
-# recognised (two seed sets: 7 and 7) against 3-4 with cnn-best and 4-6 with
-# four copies alone; 3.5 times cnn-best's time. Not for codes with a layout
+# recognised on two seed sets and 8 in the recognise experiment, against 3-4
+# with cnn-best and 1-6 with copies alone; 4 times cnn-best's time. Not for codes with a layout
 # (VGG-19's pool5, any convolutional layer): a shrunk image puts everything
 # in the wrong place.
 BEST["cnn-pooled"] = dict(BEST["cnn-best"], shrink=0.5, copies=4)

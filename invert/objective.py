@@ -20,10 +20,10 @@ E(x) = C ||M (Phi(S sigma x) - Phi0)||^2 / ||M Phi0||^2 + priors(x), and
 J_Phi^T is followed by S^T (``layers.shift``). Zoom (``zoom`` r > 0): before
 the shift, sigma x is scaled about its centre by a factor drawn
 log-uniformly from [1/(1 + r), 1 + r] per restart and iteration
-(``layers.zoom``); with ``shrink`` F > 0 the factor's lower end moves
-to (1 - F)/(1 + r): the network mostly sees the image smaller, so what it
-recognises must be drawn larger (the interval then holds 1 only at its
-top when r = 0). Copies (``copies`` K > 1, with jitter, zoom or shrink): each
+(``layers.zoom``); with ``shrink`` F > 0 (alone or with r) the
+interval's lower end moves to (1 - F)/(1 + r): the network mostly sees
+the image smaller, so what it recognises must be drawn larger (where a
+shrunk image leaves the frame, its border pixels extend). Copies (``copies`` K > 1, with jitter, zoom or shrink): each
 restart is seen K times per iteration, each copy with its own shift and
 zoom, and the loss is the mean over the copies: the expectation over the
 transformations (Athalye et al., "Synthesizing Robust Adversarial

@@ -80,8 +80,8 @@ def test_recognise_runs_the_pooled_preset_for_pooled_networks_only():
         assert runs[last].preset == "cnn-best" and runs[f"{last}/cnn"].preset == "cnn"
         assert (f"{last}/pooled" in runs) == (network in deep.POOLED)
     pooled = PRESETS["cnn-pooled"]
-    assert pooled["shrink"] == 0.5 and pooled["copies"] == 4 and pooled["iters"] == 400
-    assert {k: v for k, v in pooled.items() if k not in ("shrink", "copies", "iters")} == \
+    assert pooled["shrink"] == 0.5 and pooled["copies"] == 4
+    assert {k: v for k, v in pooled.items() if k not in ("shrink", "copies")} == \
         PRESETS["cnn-best"]
 
 

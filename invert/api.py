@@ -45,13 +45,13 @@ zoom          scale it by a random factor in [1/(1 + r), 1 + r] too.
 shrink        F in [0, 1): lower that factor's range to [(1 - F)/(1 + r),
               1 + r], so the network mostly sees the image smaller and the
               reconstruction draws what it recognises larger.
-copies        with jitter, zoom or shrink: see each restart K times per iteration,
-              each copy moved its own way, and average (module
+copies        with jitter, zoom or shrink: see each restart K times per
+              iteration, each copy moved its own way, and average (module
               ``objective``); K times the work per iteration.
-polish        with jitter, zoom or shrink: the last fraction F of the iterations
-              see the image as it is (no shift, no zoom, one copy), so the
-              reconstruction ends fitted to the code of the image itself;
-              0 (default) jitters to the end.
+polish        with jitter, zoom or shrink: the last fraction F of the
+              iterations see the image as it is (no shift, no zoom, one
+              copy), so the reconstruction ends fitted to the code of the
+              image itself; 0 (default) jitters to the end.
 coarse        coarse to fine: the first fraction F of the iterations move
               the image at a smaller size, enlarged (``octaves`` sizes, from
               1/2^K to 1/2, in equal shares, each a new start of the

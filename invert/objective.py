@@ -23,11 +23,12 @@ log-uniformly from [1/(1 + r), 1 + r] per restart and iteration
 (``layers.zoom``); with ``shrink`` F > 0 (alone or with r) the
 interval's lower end moves to (1 - F)/(1 + r): the network mostly sees
 the image smaller, so what it recognises must be drawn larger (where a
-shrunk image leaves the frame, its border pixels extend). Copies (``copies`` K > 1, with jitter, zoom or shrink): each
-restart is seen K times per iteration, each copy with its own shift and
-zoom, and the loss is the mean over the copies: the expectation over the
-transformations (Athalye et al., "Synthesizing Robust Adversarial
-Examples", ICML 2018) estimated from K samples instead of one; its
+shrunk image leaves the frame, its border pixels extend). Copies
+(``copies`` K > 1, with jitter, zoom or shrink): each restart is seen K
+times per iteration, each copy with its own shift and zoom, and the loss
+is the mean over the copies: the expectation over the transformations
+(Athalye et al., "Synthesizing Robust Adversarial Examples", ICML 2018)
+estimated from K samples instead of one; its
 gradient is the mean of the copies' gradients. With ``still`` set (the
 last iterations of the ``polish`` option, ``invert.api``) the network sees
 the image as it is, once. ``energies`` (the final ones reported) are those
@@ -133,10 +134,9 @@ class Objective:
         self.zoom = Zoom([]) if self.zoom_range or self.shrink else None
         self.copies, self.still = int(copies), False
         if self.copies < 1 or (self.copies > 1 and self.shift is None and self.zoom is None):
-            raise ValueError(f"copies must be 1, or more with jitter, zoom or shrink (identical "
-                             f"copies "
-                             f"would only cost time); got copies {copies} with jitter "
-                             f"{jitter}, zoom {zoom} and shrink {shrink}")
+            raise ValueError(f"copies must be 1, or more with jitter, zoom or shrink "
+                             f"(identical copies would only cost time); got copies {copies} "
+                             f"with jitter {jitter}, zoom {zoom} and shrink {shrink}")
         masked = phi0 if mask is None else phi0 * mask
         self.phi0_sq = float(to_numpy((masked * masked).sum()))
         if not self.phi0_sq > 0:

@@ -142,6 +142,13 @@ class Coarse:
         return self._resample("inverse", self.base.inverse(x))
 
 
+def check_coarse(kind, coarse):
+    """A coarse image (``coarse`` true) is built on pixels or colour only."""
+    if coarse and kind == "fourier":
+        raise ValueError("coarse needs param pixels or colour, not fourier (the spectrum "
+                         "already orders the image by scale)")
+
+
 def make(kind, channels, height, width, coarse=1):
     """The parametrisation ``kind``; with ``coarse`` f > 1 (pixels or colour
     only), of the image at 1/f of its size (``Coarse``)."""
@@ -150,9 +157,7 @@ def make(kind, channels, height, width, coarse=1):
     elif kind == "colour":
         base = Colour(channels)
     elif kind == "fourier":
-        if coarse != 1:
-            raise ValueError("a coarse image needs param pixels or colour, not fourier "
-                             "(the spectrum already orders the image by scale)")
+        check_coarse(kind, coarse != 1)
         return Fourier(channels, height, width)
     else:
         raise ValueError(f"param must be one of {', '.join(KINDS)}, got {kind!r}")

@@ -89,10 +89,10 @@ def parser():
       "factor in [1/(1+R), 1+R], a new one each iteration (default 0)")
     a("--shrink", metavar="F", type=float, help="lower the --zoom factor's range to "
       "[(1-F)/(1+R), 1+R]: the network mostly sees the image smaller (default 0)")
-    a("--copies", metavar="K", type=int, help="with --jitter/--zoom: K copies of the image, "
-      "each moved its own way, per iteration; their mean loss (default 1)")
-    a("--polish", metavar="F", type=float, help="with --jitter/--zoom: the last fraction F "
-      "of the iterations without them, fitting the image itself (default 0)")
+    a("--copies", metavar="K", type=int, help="with --jitter/--zoom/--shrink: K copies of "
+      "the image, each moved its own way, per iteration; their mean loss (default 1)")
+    a("--polish", metavar="F", type=float, help="with --jitter/--zoom/--shrink: the last "
+      "fraction F of the iterations without them, fitting the image itself (default 0)")
     a("--coarse", metavar="F", type=float, help="the first fraction F of the iterations "
       "move a smaller image, enlarged: coarse to fine (default 0)")
     a("--octaves", metavar="K", type=int, help="with --coarse: K smaller sizes, from "

@@ -38,6 +38,7 @@ from layers import OrientationGate
 
 from . import hoggle, presets
 from .objective import heuristic_lambdas
+from .parametrise import check_coarse
 from .representation import PAPER_SIGMA
 
 OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, beta=2.0,
@@ -72,10 +73,10 @@ RANGES = dict(sigma=([0], None, ("auto", "paper"), False),
 CHOICES = dict(dtype=("float32", "float64"), solver=SOLVERS, param=PARAMS, method=METHODS)
 
 
-
 def moved(s):
     """Does the network see the image moved (shifted or scaled) in settings ``s``?"""
     return bool(s["jitter"] or s["zoom"] or s["shrink"])
+
 
 def _range_text(lo, hi, integer):
     kind = "an integer" if integer else "a finite number"
@@ -247,9 +248,7 @@ def resolve(rep, shape, options):
     if s["polish"] and not moved(s):
         raise ValueError(f"polish {s['polish']:g} needs jitter, zoom or shrink (it is the "
                          "share of the iterations run without them)")
-    if s["coarse"] and s["param"] == "fourier":
-        raise ValueError("coarse needs param pixels or colour, not fourier (the spectrum "
-                         "already orders the image by scale)")
+    check_coarse(s["param"], s["coarse"])
     if s["solver"] != "momentum":
         s["adaptive"] = None  # NOTE: momentum's step cap; Adam and L-BFGS bound their steps
     spec = schedule_spec(s, rep.defaults)

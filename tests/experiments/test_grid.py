@@ -225,7 +225,8 @@ def kill_a_busy_worker(client, out, total, killed):
 @pytest.mark.slow
 def test_a_worker_killed_mid_grid_loses_nothing_and_a_rerun_skips_all(
         tmp_path, folder, hog_grid, cluster, monkeypatch):
-    monkeypatch.setitem(presets.PRESETS, "hog-tiny", dict(rep="hog", schedule="shallow", iters=100))
+    # NOTE: 300 iterations, 0.5 s a task here: the killer must find a worker busy
+    monkeypatch.setitem(presets.PRESETS, "hog-tiny", dict(rep="hog", schedule="shallow", iters=300))
     ref = reference(tmp_path, folder, size=160)
     c, client = cluster
     out, killed = tmp_path / "dask", {}

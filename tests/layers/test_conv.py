@@ -60,6 +60,9 @@ def test_backward_gradcheck(case, fast, monkeypatch):
 
 LAYOUTS = {"chosen": {}, "nchw": dict(CHANNEL_RUNS=10**9), "channels-last": dict(CHANNEL_RUNS=0),
            "chunks": dict(COLS_BYTES=1),  # chunks: every image its own GEMM
+           # fully connected layers at batch 2: a product per image and row of W
+           "thin": dict(THIN_BYTES=0, THIN_BLOCK_BYTES=1),
+           "thin-blocks": dict(THIN_BYTES=0, THIN_BLOCK_BYTES=2 * 5 * 36 * 8),  # 2 rows, then 1
            "winograd": WINOGRAD,
            # every tile row its own band and product
            "winograd-rows": dict(WINOGRAD, WINOGRAD_BYTES=1, WINOGRAD_TILES=1),
@@ -95,6 +98,26 @@ def test_windows_are_gathered_channels_last_where_channels_outnumber_columns():
         size = layer.out_shape(x.shape)[2:]
         _, last = layer.fast._layout(x, layer.params["w"], size)
         assert last == (case in CHANNELS_LAST), case
+
+
+def test_thin_products_run_where_their_rule_says(monkeypatch):
+    rng = np.random.default_rng(0)
+    calls = []
+    for name in ("thin_forward", "thin_backward"):
+        real = getattr(conv_fast, name)
+        monkeypatch.setattr(conv_fast, name, lambda w, a, real=real, name=name:
+                            calls.append((name, len(a))) or real(w, a))
+    fc = Conv2d(rng.standard_normal((3, 5, 6, 6)), rng.standard_normal(3))
+    conv = Conv2d(rng.standard_normal((3, 5, 6, 6)), pad=1)  # 3x3 output: not fully connected
+    monkeypatch.setattr(conv_fast, "THIN_BYTES", fc.params["w"].nbytes)
+    for n in range(1, 7):
+        for layer in (fc, conv):
+            x = rng.standard_normal((n, 5, 6, 6))
+            layer.backward(rng.standard_normal(layer.forward(x).shape))
+    assert calls == [(name, n) for n in (2, 3, 4) for name in ("thin_forward", "thin_backward")]
+    monkeypatch.setattr(conv_fast, "THIN_BYTES", fc.params["w"].nbytes + 1)  # fits the caches
+    fc.backward(rng.standard_normal(fc.forward(rng.standard_normal((2, 5, 6, 6))).shape))
+    assert len(calls) == 6
 
 
 def test_winograd_runs_where_its_rule_says():

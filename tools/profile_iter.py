@@ -80,7 +80,11 @@ def main(argv=None):
     p.add_argument("--iters", type=int, default=3, help="timed iterations (default %(default)s)")
     p.add_argument("--top", type=int, default=10, help="lines listed (default %(default)s)")
     args = p.parse_args(argv)
-    spent, total = profile(args.network, args.layer, args.batch, args.size, args.iters)
+    try:
+        spent, total = profile(args.network, args.layer, args.batch, args.size, args.iters)
+    except ValueError as err:  # NOTE: an unknown network or layer, missing weights
+        print(f"python -m tools.profile_iter: error: {err}", file=sys.stderr)
+        return 2
     print(report(args.network, args.layer, args.batch, args.size, spent, total, args.top))
     return 0
 

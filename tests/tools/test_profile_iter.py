@@ -13,3 +13,10 @@ def test_every_layer_pass_is_timed_and_the_report_adds_up():
     rows = [line for line in text.split("\n") if line.startswith("| ") and " % |" in line]
     assert len(rows) == 3 + 1 + len({(k, w) for _, k, w in spent})  # top 3, rest, kinds
     assert "HardCells" in text and "(rest: loss, priors, step)" in text
+
+
+def test_an_unknown_layer_is_one_line_naming_it(capsys):
+    assert profile_iter.main(["hog", "fc8"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m tools.profile_iter: error: representation 'hog' has no layer "
+                          "'fc8'") and "Traceback" not in err

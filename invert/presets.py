@@ -85,7 +85,7 @@ PRESETS = {
 # method (3 of 20; 6 with --copies 4, 2.6x the time); from VGG-19's pool5
 # 13 of 20. 300 iterations, the last sixth without the jitter (``polish``):
 # lower code errors than 400 jittered to the end, the same pictures to the
-# eye (the main job's photo: VGG-19 fc8 25.06 against 26.22 %, SqueezeNet
+# eye (the main job's photo: VGG-19 pool5 25.06 against 26.22 %, SqueezeNet
 # 10.34 against 13.81, EfficientNet-Lite0 25.45 against 28.43), in 3/4 of
 # the time; recognised from VGG-19's pool5 a little less often (13 of 20
 # against 16; ``iters=400, polish=0`` is the previous preset). sigma and

@@ -128,7 +128,7 @@ def thin_forward(w, x):
     """(n, O): W (O, K) times each of the n rows of x (n, K), one
     matrix-vector product per row and block of W's rows (``thin``)."""
     xp = get_array_module(w)
-    y = xp.empty((len(x), w.shape[0]), dtype=w.dtype)
+    y = xp.empty((len(x), w.shape[0]), dtype=xp.result_type(w, x))
     for s in _row_blocks(w):
         for k in range(len(x)):
             xp.matmul(w[s], x[k], out=y[k, s])
@@ -139,7 +139,7 @@ def thin_backward(w, d):
     """(n, K): each of the n rows of d (n, O) times W (O, K), that is
     (W^T d^T)^T, block by block of W's rows as ``thin_forward``."""
     xp = get_array_module(w)
-    dx = xp.zeros((len(d), w.shape[1]), dtype=w.dtype)
+    dx = xp.zeros((len(d), w.shape[1]), dtype=xp.result_type(w, d))
     for s in _row_blocks(w):
         for k in range(len(d)):
             dx[k] += xp.matmul(d[k, s], w[s])

@@ -120,6 +120,19 @@ def test_thin_products_run_where_their_rule_says(monkeypatch):
     assert len(calls) == 6
 
 
+def test_thin_products_promote_as_the_matrix_product_does(monkeypatch):
+    monkeypatch.setattr(conv_fast, "THIN_BLOCK_BYTES", 2 * 180 * 4)  # blocks of 2 rows, then 1
+    rng = np.random.default_rng(1)
+    w32, x64 = rng.standard_normal((3, 180)).astype(np.float32), rng.standard_normal((2, 180))
+    x32 = x64.astype(np.float32)
+    for got, want, dtype in [(conv_fast.thin_forward(w32, x64), x64 @ w32.T, np.float64),
+                             (conv_fast.thin_backward(w32, x64[:, :3]), x64[:, :3] @ w32,
+                              np.float64),
+                             (conv_fast.thin_forward(w32, x32), x32 @ w32.T, np.float32)]:
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
 def test_winograd_runs_where_its_rule_says():
     rng = np.random.default_rng(0)
     big = Conv2d(rng.standard_normal((64, 64, 3, 3)), pad=1)

@@ -98,7 +98,8 @@ def parser():
     a("--octaves", metavar="K", type=int, help="with --coarse: K smaller sizes, from "
       "1/2^K to 1/2 of the image, in equal shares (default 2)")
     a("--param", choices=PARAMS, help="what the solver moves: pixels (default), colour "
-      "(decorrelated colours) or fourier (colour, and a 1/f-scaled spectrum)")
+      "(decorrelated colours) or fourier (colour, and a 1/f-scaled spectrum; --preset "
+      "cnn-fourier gives it the small start and larger steps it needs)")
     a("--bound", metavar="B", type=float, help="bound each pixel's colour norm by B grey "
       "levels (default: none)")
     a("--surrogate", action="store_true", default=None, help="HOG: pass the bilinear "

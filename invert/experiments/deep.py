@@ -35,8 +35,8 @@ EARLY_POOL = {"caffenet": "norm1", "squeezenet1_1": "pool1", "vgg19": "pool1",
 LAMBDAS = (0.5, 5.0, 50.0)
 RECOGNISE_PRESET = "cnn-best"
 # networks whose class scores are pooled over the whole image (global average
-# pooling before the classifier, or as it): recognise also runs the preset made
-# for such codes (``presets``: ``cnn-pooled``)
+# pooling before the classifier, or as it): recognise also runs the presets made
+# for such codes (``presets``: ``cnn-pooled``, ``cnn-fourier``)
 POOLED = ("squeezenet1_1", "efficientnet_lite0")
 # Fig. 9 needs a field of 5 x 5 neurons: the Table 3 layers whose code at
 # 227 x 227 has one (the paper's figure ends at conv5; the fully connected
@@ -105,12 +105,13 @@ def _fig2(network):
 
 def _recognise(network):
     """The best preset, and the paper's method (preset ``cnn``) beside it;
-    for the ``POOLED`` networks also ``cnn-pooled``."""
+    for the ``POOLED`` networks also ``cnn-pooled`` and ``cnn-fourier``."""
     layer = registry.get(network).last_layer
     runs = {layer: Run(RECOGNISE_PRESET, dict(layer=layer)),
             f"{layer}/cnn": Run("cnn", dict(layer=layer))}
     if network in POOLED:
         runs[f"{layer}/pooled"] = Run("cnn-pooled", dict(layer=layer))
+        runs[f"{layer}/fourier"] = Run("cnn-fourier", dict(layer=layer))
     return runs
 
 

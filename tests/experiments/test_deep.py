@@ -78,11 +78,22 @@ def test_recognise_runs_the_pooled_preset_for_pooled_networks_only():
         runs = EXPERIMENTS["recognise"].runs_for(network)
         last = registry.get(network).last_layer
         assert runs[last].preset == "cnn-best" and runs[f"{last}/cnn"].preset == "cnn"
-        assert (f"{last}/pooled" in runs) == (network in deep.POOLED)
+        assert (f"{last}/pooled" in runs) == (f"{last}/fourier" in runs) == \
+            (network in deep.POOLED)
+        if network in deep.POOLED:
+            assert (runs[f"{last}/pooled"].preset, runs[f"{last}/fourier"].preset) == \
+                ("cnn-pooled", "cnn-fourier")
     pooled = PRESETS["cnn-pooled"]
     assert pooled["shrink"] == 0.5 and pooled["copies"] == 4
     assert {k: v for k, v in pooled.items() if k not in ("shrink", "copies")} == \
         PRESETS["cnn-best"]
+    fourier = PRESETS["cnn-fourier"]
+    assert (fourier["param"], fourier["init_scale"]) == ("fourier", 0.01)
+    # cnn-best's schedule, every rate 16 times
+    assert fourier["schedule"] == [(16 * eta, n) for eta, n in PRESETS["cnn-best"]["schedule"]]
+    same = [k for k in PRESETS["cnn-best"] if k != "schedule"]
+    assert set(fourier) == set(PRESETS["cnn-best"]) | {"param", "init_scale"}
+    assert {k: fourier[k] for k in same} == {k: PRESETS["cnn-best"][k] for k in same}
 
 
 def fig9_layers_have_5x5_neurons(rep, network):

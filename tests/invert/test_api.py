@@ -48,3 +48,25 @@ def test_a_16bit_file_inverts_as_its_8bit_twin(tmp_path):
     b = invert.invert(tmp_path / "16.png", "hog", iters=8)
     numpy.testing.assert_allclose(b.error, a.error, rtol=1e-6)
     assert b.error[0] < 1
+
+
+def grain(image):
+    """Root mean square of the differences between neighbouring pixels."""
+    x = numpy.asarray(image, numpy.float64)
+    d = numpy.diff(x, axis=0)[:, :-1] ** 2 + numpy.diff(x, axis=1)[:-1] ** 2
+    return float(numpy.sqrt(d.mean()))
+
+
+def test_the_spectrum_keeps_a_white_noise_start_and_cnn_fourier_starts_small():
+    # Under the 1/f-scaled spectrum the paper's start (white noise, some 70
+    # grey levels a pixel) cannot be moved out in a run's time; cnn-fourier
+    # starts from 1 % of it
+    v, u = numpy.mgrid[0:96, 0:96] / 96
+    image = numpy.stack([0.5 + 0.4 * numpy.sin(2 * numpy.pi * (u + k * v / 2))
+                         for k in range(3)], axis=-1)  # smooth: grain 0.022
+    paper_start = invert.invert(image, "caffenet-random", "conv3", preset="cnn-fourier",
+                                init_scale=1.0, iters=20)
+    small_start = invert.invert(image, "caffenet-random", "conv3", preset="cnn-fourier",
+                                iters=20)
+    assert small_start.settings["init_scale"] == 0.01 and small_start.status == "done"
+    assert grain(paper_start.image) > 3 * max(grain(small_start.image), grain(image))

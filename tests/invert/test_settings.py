@@ -38,15 +38,17 @@ def test_without_a_preset_each_representation_gets_its_best():
     assert choose("caffenet-random", preset="cnn")[2] == named("cnn")
 
 
-@pytest.mark.parametrize("preset", ["hog-paper", "hogb-paper", "dsift-paper", "cnn", "hog-best"])
+@pytest.mark.parametrize("preset", ["hog-paper", "hogb-paper", "dsift-paper", "cnn", "hog-best",
+                                    "cnn-pooled", "cnn-fourier"])
 def test_choosing_again_from_chosen_options_changes_nothing(preset):
     """What the command line and the experiments chose goes through
     ``api.invert``, which chooses again: a named preset must not get the
     representation's best preset's options (L-BFGS, the surrogate) under it."""
-    rep, layer, options = choose(preset=preset, rep="squeezenet1_1" if preset == "cnn" else None)
+    cnn = preset.startswith("cnn")
+    rep, layer, options = choose(preset=preset, rep="squeezenet1_1" if cnn else None)
     assert choose(rep, layer, **options) == (rep, layer, options)
     image = numpy.random.default_rng(0).random((40, 40))
-    if preset != "cnn":
+    if not cnn:
         s = invert.invert(image, rep, **{**options, "iters": 4}).settings
         assert s["preset"] == preset
         assert (s["solver"], s["surrogate"]) == (PRESETS[preset].get("solver", "momentum"),

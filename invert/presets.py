@@ -24,10 +24,11 @@ baseline.
 
 The best presets (``BEST``: ``hog-best``, ``hogb-best``, ``dsift-best``,
 ``cnn-best``, and ``cnn-pooled`` and ``cnn-fourier`` for class scores
-pooled over the whole image) go past the paper; each representation uses its own when no
-preset is named (``default_preset``: ``cnn-best`` for every ImageNet
-network, whatever the layer). For Adam the schedule's rates are
-steps in grey levels (module ``adam``).
+pooled over the whole image) go past the paper; each representation uses
+its own when no preset is named (``default_preset``: ``cnn-best`` for
+every ImageNet network, whatever the layer). For Adam the schedule's
+rates are steps in grey levels (module ``adam``); with ``param`` "fourier",
+steps of the spectrum's coefficients.
 
 Deep networks:
 

@@ -10,7 +10,8 @@ channels, and the output is Ho x Wo.
 1x1 kernels at stride 1 (``pointwise``) need no windows: x itself is the
 matrix, one (C, H W) per image, and y = W x needs no transposes either.
 Fully connected layers (one output pixel) need no col2im: W^T dY already
-is dz/dx. Depthwise kernels need no products (``layers.depthwise``), and
+is dz/dx; at batch 2 to 4, weights beyond the caches are read block by
+block of their rows (``thin``). Depthwise kernels need no products (``layers.depthwise``), and
 3x3 kernels at stride 1 run through Winograd's F(2x2, 3x3)
 (``layers.winograd``, ``uses_winograd``). A batch whose window matrix would exceed ``COLS_BYTES``
 runs in chunks of images (one GEMM per chunk): a window matrix beyond the

@@ -11,8 +11,8 @@ channels, and the output is Ho x Wo.
 matrix, one (C, H W) per image, and y = W x needs no transposes either.
 Fully connected layers (one output pixel) need no col2im: W^T dY already
 is dz/dx; at batch 2 to 4, weights beyond the caches are read block by
-block of their rows (``thin``). Depthwise kernels need no products (``layers.depthwise``), and
-3x3 kernels at stride 1 run through Winograd's F(2x2, 3x3)
+block of their rows (``thin``). Depthwise kernels need no products
+(``layers.depthwise``), and 3x3 kernels at stride 1 run through Winograd's F(2x2, 3x3)
 (``layers.winograd``, ``uses_winograd``). A batch whose window matrix would exceed ``COLS_BYTES``
 runs in chunks of images (one GEMM per chunk): a window matrix beyond the
 caches makes every pass memory bound (VGG-19 conv1_2 at 224x224: 115 MB
@@ -141,9 +141,11 @@ def thin_backward(w, d):
     (W^T d^T)^T, block by block of W's rows as ``thin_forward``."""
     xp = get_array_module(w)
     dx = xp.zeros((len(d), w.shape[1]), dtype=xp.result_type(w, d))
+    part = xp.empty(w.shape[1], dtype=dx.dtype)  # NOTE: one block's share, reused
     for s in _row_blocks(w):
         for k in range(len(d)):
-            dx[k] += xp.matmul(d[k, s], w[s])
+            xp.matmul(d[k, s], w[s], out=part)
+            dx[k] += part
     return dx
 
 
@@ -264,29 +266,33 @@ class FastConv:
             return self._forward(x, w, size, b)
 
     def _forward(self, x, w, size, b):
-        xp = get_array_module(x)
         if depthwise(w.shape, self.groups) and x.shape[1] >= CHANNEL_RUNS * size[1]:
             return depthwise_last_forward(x, w, self.stride, self.pad, size, b)
-        if self.groups == 1 and pointwise(w.shape[2:], self.stride, self.pad):
-            # NOTE: one product per image, (O, C) by (C, H W): no transposes
-            n, c = x.shape[:2]
-            y = xp.matmul(w.reshape(w.shape[0], c), x.reshape(n, c, -1)).reshape(n, -1, *size)
-            if b is not None:
-                y += b.reshape(1, -1, 1, 1)
-            return y
-        if self.groups == 1 and fully_connected(x.shape, w.shape[2:], self.pad, size) \
-                and thin(w, len(x)):
-            y = thin_forward(w.reshape(len(w), -1), x.reshape(len(x), -1)).reshape(len(x), -1, 1, 1)
-            if b is not None:
-                y += b.reshape(1, -1, 1, 1)
-            return y
-        chunks, last = self._layout(x, w, size)
-        y = [xp.matmul(self._w_matrix(w, last), self._cols(x[s], w, size, last))
-             .reshape(w.shape[0], -1, *size).transpose(1, 0, 2, 3) for s in chunks]
-        y = xp.ascontiguousarray(y[0]) if len(y) == 1 else xp.concatenate(y)
+        y = self._product(x, w, size)
         if b is not None:
             y += b.reshape(1, -1, 1, 1)
         return y
+
+    def _thin(self, in_shape, w, size):
+        """Is this a fully connected layer (one group) for ``thin_forward``
+        and ``thin_backward`` at batch ``in_shape[0]``?"""
+        return (self.groups == 1 and fully_connected(in_shape, w.shape[2:], self.pad, size)
+                and thin(w, in_shape[0]))
+
+    def _product(self, x, w, size):
+        """W * x (N, O, Ho, Wo) without the bias, a fresh contiguous array."""
+        xp = get_array_module(x)
+        n = len(x)
+        if self._thin(x.shape, w, size):  # NOTE: before pointwise: fc7 is 1x1 on a 1x1 map
+            return thin_forward(w.reshape(len(w), -1), x.reshape(n, -1)).reshape(n, -1, 1, 1)
+        if self.groups == 1 and pointwise(w.shape[2:], self.stride, self.pad):
+            # NOTE: one product per image, (O, C) by (C, H W): no transposes
+            return xp.matmul(w.reshape(len(w), -1), x.reshape(n, x.shape[1], -1)) \
+                .reshape(n, -1, *size)
+        chunks, last = self._layout(x, w, size)
+        y = [xp.matmul(self._w_matrix(w, last), self._cols(x[s], w, size, last))
+             .reshape(w.shape[0], -1, *size).transpose(1, 0, 2, 3) for s in chunks]
+        return xp.ascontiguousarray(y[0]) if len(y) == 1 else xp.concatenate(y)
 
     def weight_grad(self, x, w, dzdy):
         xp = get_array_module(dzdy)
@@ -313,6 +319,9 @@ class FastConv:
             last = x.shape[1] >= CHANNEL_RUNS * dzdy.shape[3]
             return (depthwise_last_backward if last else depthwise_backward)(
                 w, dzdy, x.shape, self.stride, self.pad)
+        if self._thin(x.shape, w, dzdy.shape[2:]):  # NOTE: before pointwise, as forward
+            return thin_backward(w.reshape(len(w), -1), dzdy.reshape(len(dzdy), -1)) \
+                .reshape(x.shape)
         if self.groups == 1 and pointwise(w.shape[2:], self.stride, self.pad):
             o, c = w.shape[:2]
             return xp.matmul(w.reshape(o, c).T, dzdy.reshape(len(dzdy), o, -1)).reshape(x.shape)
@@ -327,10 +336,7 @@ class FastConv:
         g, (ho, wo) = self.groups, dzdy.shape[2:]
         dy = self._dy(dzdy)
         point = pointwise((kh, kw), self.stride, self.pad)
-        whole = fully_connected(x.shape, (kh, kw), self.pad, (ho, wo))
-        if whole and g == 1 and thin(w, n):
-            return thin_backward(w.reshape(o, -1), dzdy.reshape(n, o)).reshape(x.shape)
-        if point or whole:
+        if point or fully_connected(x.shape, (kh, kw), self.pad, (ho, wo)):
             # NOTE: 1x1 kernels and fully connected layers need no col2im:
             # W^T dy already is dz/dx, laid out (C, kh, kw, N).
             dcols = xp.matmul(w.reshape(g, o // g, -1).transpose(0, 2, 1), dy)

@@ -120,6 +120,29 @@ def test_thin_products_run_where_their_rule_says(monkeypatch):
     assert len(calls) == 6
 
 
+def test_a_1x1_kernel_on_a_1x1_map_is_fully_connected_too(monkeypatch):
+    # CaffeNet's fc7 and fc8: the thin products run there, not the pointwise path
+    rng = np.random.default_rng(3)
+    layer = Conv2d(rng.standard_normal((7, 9, 1, 1)), rng.standard_normal(7))
+    layer.param_grads = True
+    monkeypatch.setattr(conv_fast, "THIN_BYTES", 0)
+    monkeypatch.setattr(conv_fast, "THIN_BLOCK_BYTES", 3 * 9 * 8)  # 3 rows a block, 1 at the end
+    calls = []
+    for name in ("thin_forward", "thin_backward"):
+        real = getattr(conv_fast, name)
+        monkeypatch.setattr(conv_fast, name, lambda w, a, real=real, name=name:
+                            calls.append(name) or real(w, a))
+    x = rng.standard_normal((3, 9, 1, 1))
+    dzdy = rng.standard_normal((3, 7, 1, 1))
+    w = layer.params["w"]
+    np.testing.assert_allclose(layer.forward(x), conv2d_forward(x, w, (1, 1), (0,) * 4) +
+                               layer.params["b"].reshape(1, -1, 1, 1), rtol=1e-12)
+    dzdx, dzdw = conv2d_backward(x, w, dzdy, (1, 1), (0,) * 4)
+    np.testing.assert_allclose(layer.backward(dzdy), dzdx, rtol=1e-12)
+    np.testing.assert_allclose(layer.grads["w"], dzdw, rtol=1e-12)
+    assert calls == ["thin_forward", "thin_backward"]
+
+
 def test_thin_products_promote_as_the_matrix_product_does(monkeypatch):
     monkeypatch.setattr(conv_fast, "THIN_BLOCK_BYTES", 2 * 180 * 4)  # blocks of 2 rows, then 1
     rng = np.random.default_rng(1)

@@ -117,10 +117,12 @@ BEST["cnn-pooled"] = dict(BEST["cnn-best"], shrink=0.5, copies=4)
 # end (SqueezeNet's class scores: code error 53 % against 9.5 % in pixels,
 # a picture of noise). From 1 % of that noise and with rates 16 times
 # cnn-best's (4 times: code error 11.09 %), SqueezeNet's class scores ->
-# EfficientNet-Lite0: 7 and 8 of 20 photos recognised (seeds 0-19, 100-119),
-# as often as cnn-pooled (7 and 7) in under half its time, twice cnn-best
-# (3, 4); large smooth objects in their own colours. With cnn-pooled's
-# shrunk copies on top: 6, and 7 with lambda_tv 2 (docs/best-results.md).
+# EfficientNet-Lite0: 7, 8 and 6 of 20 photos recognised (seeds 0-19,
+# 100-119, 200-219), as often as cnn-pooled (7 and 7 on the first two) in
+# under half its time, twice cnn-best (3, 4); large smooth objects in their
+# own colours. With cnn-pooled's shrunk copies on top: 6, and 7 with
+# lambda_tv 2; random zooms, other spectrum scales, restarts: no better over
+# three seed sets (docs/best-results.md).
 BEST["cnn-fourier"] = dict(BEST["cnn-best"], param="fourier", init_scale=0.01,
                            schedule=[(128.0, 150), (32.0, 75), (8.0, 75)])
 PRESETS.update(BEST)

@@ -59,6 +59,9 @@ coarse        coarse to fine: the first fraction F of the iterations move
               the image itself throughout.
 param         "pixels", "colour" or "fourier": what the solver moves
               (module ``parametrise``).
+centre_code   compare the codes with each one's mean over the channels
+              removed (module ``objective``): for class scores, what the
+              softmax sees; ``error`` stays the plain one.
 init_scale    the norm of each restart's initial noise (1: the paper's,
               an image of the norm of a typical image).
 surrogate     HOG's hard orientation bins pass the bilinear gate's angular
@@ -214,7 +217,7 @@ def invert_with(image, rep, layer=None, options=None, *, rng=None, progress=None
                           s["alpha"], s["beta"],
                           None if mask is None else backend.asarray(mask, dtype),
                           s["loss_weight"], s["subtract_mean"], s["tv_floor"], s["jitter"],
-                          s["zoom"], s["copies"], s["shrink"])
+                          s["zoom"], s["copies"], s["shrink"], s["centre_code"])
     rng = numpy.random.default_rng(s["seed"]) if rng is None else rng
     n = s["restarts"]
     x = random_init(rng, (n, rep.channels, h, w), dtype)

@@ -29,7 +29,13 @@ times per iteration, each copy with its own shift and zoom, and the loss
 is the mean over the copies: the expectation over the transformations
 (Athalye et al., "Synthesizing Robust Adversarial Examples", ICML 2018)
 estimated from K samples instead of one; its
-gradient is the mean of the copies' gradients. With ``still`` set (the
+gradient is the mean of the copies' gradients. Centred codes
+(``centre_code``): the codes are compared with each one's mean over
+channels removed (at every position), C ||M P (Phi(S sigma x) - Phi0)||^2 /
+||M P Phi0||^2 with P the projection that subtracts the channel mean, and
+dE/dPhi = 2 C P M P r / ||M P Phi0||^2 (P is symmetric and P P = P). For
+class scores P drops what the softmax ignores (its probabilities depend
+only on differences of scores) and keeps what tells classes apart. With ``still`` set (the
 last iterations of the ``polish`` option, ``invert.api``) the network sees
 the image as it is, once. ``energies`` (the final ones reported) are those
 of the image as it is.
@@ -116,7 +122,8 @@ class Objective:
 
     def __init__(self, rep, phi0, sigma, lambda_alpha, lambda_tv, alpha=6.0,
                  beta=2.0, mask=None, loss_weight=1.0, subtract_mean=True,
-                 tv_floor=1e-5, jitter=0, zoom=0.0, copies=1, shrink=0.0):
+                 tv_floor=1e-5, jitter=0, zoom=0.0, copies=1, shrink=0.0,
+                 centre_code=False):
         if lambda_alpha < 0 or lambda_tv < 0 or loss_weight < 0:
             raise ValueError("lambda_alpha, lambda_tv and the loss weight must be "
                              f"non-negative; got {lambda_alpha}, {lambda_tv}, {loss_weight}")
@@ -137,11 +144,21 @@ class Objective:
             raise ValueError(f"copies must be 1, or more with jitter, zoom or shrink "
                              f"(identical copies would only cost time); got copies {copies} "
                              f"with jitter {jitter}, zoom {zoom} and shrink {shrink}")
+        self.centre_code = bool(centre_code)
         masked = phi0 if mask is None else phi0 * mask
         self.phi0_sq = float(to_numpy((masked * masked).sum()))
         if not self.phi0_sq > 0:
             raise ValueError("the target code (after masking) is all zeros: the "
                              "normalised loss is undefined")
+        # the loss's normaliser: ||M Phi0||^2, or ||M P Phi0||^2 with centre_code
+        self.loss_sq = self.phi0_sq
+        if self.centre_code:
+            masked = _centre(phi0) if mask is None else _centre(phi0) * mask
+            self.loss_sq = float(to_numpy((masked * masked).sum()))
+            if not self.loss_sq > 1e-12 * self.phi0_sq:
+                raise ValueError(f"centre_code: the target code of shape {tuple(phi0.shape[1:])} "
+                                 "has the same value in every channel (after masking): "
+                                 "its centred loss is undefined")
 
     def draw(self, rng, n):
         """New jitter shifts and zoom factors for a batch of n restarts (each
@@ -171,11 +188,13 @@ class Objective:
                         values[:] = [still] * len(z)
                     z = layer.forward(z)
         r = self.rep.forward(z) - self.phi0
+        if self.centre_code:
+            r = _centre(r)
         if self.mask is not None:
             r = r * self.mask
         n = x.shape[0]
         loss = (r * r).reshape(n, k, -1).sum(axis=2).mean(axis=1)
-        terms = {"loss": self.loss_weight * loss / self.phi0_sq,
+        terms = {"loss": self.loss_weight * loss / self.loss_sq,
                  "alpha": self.lambda_alpha * self.alpha_norm.forward(x),
                  "tv": self.lambda_tv * self.tv.forward(x)}
         terms["total"] = terms["loss"] + terms["alpha"] + terms["tv"]
@@ -204,7 +223,9 @@ class Objective:
         k = len(self._r) // len(dzdy)
         xp = get_array_module(dzdy)
         per_copy = xp.repeat(dzdy, k) / k if k > 1 else dzdy
-        dphi = (2 * self.loss_weight / self.phi0_sq) * self._r * per_copy.reshape(-1, 1, 1, 1)
+        dphi = (2 * self.loss_weight / self.loss_sq) * self._r * per_copy.reshape(-1, 1, 1, 1)
+        if self.centre_code:
+            dphi = _centre(dphi)
         dz = self.rep.backward(dphi.astype(self._r.dtype, copy=False))
         if self._moved:
             for layer in (self.shift, self.zoom):
@@ -214,3 +235,8 @@ class Objective:
         grad = self.sigma * dz
         return (grad + self.lambda_alpha * self.alpha_norm.backward(dzdy)
                 + self.lambda_tv * self.tv.backward(dzdy))
+
+
+def _centre(phi):
+    """phi (N, C, ...) with its mean over the channels (axis 1) removed at every position."""
+    return phi - phi.mean(axis=1, keepdims=True)

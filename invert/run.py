@@ -102,6 +102,8 @@ def parser():
       "cnn-fourier gives it the small start and larger steps it needs)")
     a("--bound", metavar="B", type=float, help="bound each pixel's colour norm by B grey "
       "levels (default: none)")
+    a("--centre-code", action="store_true", default=None, help="compare the codes with "
+      "each one's mean over the channels removed (for class scores: what the softmax sees)")
     a("--surrogate", action="store_true", default=None, help="HOG: pass the bilinear "
       "gate's orientation gradient back through the hard bins (straight-through)")
     a("--restarts", metavar="N", type=int, help="random restarts, run as one batch (default 1)")
@@ -134,7 +136,7 @@ def options_from(args):
     names = ("sigma", "lambda_alpha", "lambda_tv", "beta", "iters", "schedule",
              "restarts", "seed", "window", "group", "solver", "jitter", "param", "bound",
              "method", "dictionary", "surrogate", "zoom", "shrink", "copies", "polish", "coarse",
-             "octaves")
+             "octaves", "centre_code")
     opts = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     for k in ("sigma", "lambda_alpha", "lambda_tv"):
         if k in opts:

@@ -16,7 +16,7 @@ Options (module ``api`` describes each): sigma, lambda_alpha, lambda_tv,
 alpha, beta, B, a, schedule, iters, momentum, restarts, seed, window, group,
 loss_weight, subtract_mean, tv_floor, dtype, gray, adaptive, box, solver,
 memory, jitter, zoom, shrink, copies, polish, coarse, octaves, param, bound, init_scale,
-surrogate; method ("descent", the
+surrogate, centre_code; method ("descent", the
 paper's, or "hoggle",
 the paired-dictionary baseline of module ``hoggle``, for HOG only) and
 dictionary (HOGgle's file, default ``$INVREP_WEIGHTS/hoggle.h5``).
@@ -47,7 +47,8 @@ OPTIONS = dict(sigma="auto", lambda_alpha="auto", lambda_tv=None, alpha=6.0, bet
                tv_floor=1e-5, dtype="float32", gray=False, adaptive=None, box=False,
                solver="momentum", memory=10, jitter=0, param="pixels", bound=None,
                method="descent", dictionary=None, init_scale=1.0, surrogate=False, zoom=0.0,
-               copies=1, polish=0.0, coarse=0.0, octaves=2, shrink=0.0, preset=None)
+               copies=1, polish=0.0, coarse=0.0, octaves=2, shrink=0.0, centre_code=False,
+               preset=None)
 SOLVERS = ("momentum", "adam", "lbfgs")
 PARAMS = ("pixels", "colour", "fourier")
 METHODS = ("descent", "hoggle")
@@ -132,7 +133,7 @@ def check(options):
     for key, names in CHOICES.items():
         if options.get(key) is not None and str(options[key]) not in names:
             raise ValueError(f"{key} must be one of {', '.join(names)}, got {options[key]!r}")
-    for key in ("surrogate", "box", "gray", "subtract_mean"):
+    for key in ("surrogate", "box", "gray", "subtract_mean", "centre_code"):
         if key in options and not isinstance(options[key], (bool, numpy.bool_)):
             raise ValueError(f"{key} must be True or False, got {options[key]!r}")
     window = options.get("window")

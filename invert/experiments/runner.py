@@ -237,6 +237,8 @@ def _settings(run, result):
         extras.append(f"param {s['param']}")
     if s.get("surrogate"):
         extras.append("surrogate gradient")
+    if s.get("centre_code"):
+        extras.append("codes compared centred")
     return (f"* {run}: {s['rep']} on {s['height']}x{s['width']} {kind}, "
             f"sigma {s['sigma']:.4g}, lambda_alpha {s['lambda_alpha']:.4g}, "
             f"lambda_tv {s['lambda_tv']:g}, beta {s['beta']:g}, {', '.join(extras)}, "

@@ -70,3 +70,19 @@ def test_the_spectrum_keeps_a_white_noise_start_and_cnn_fourier_starts_small():
                                 iters=20)
     assert small_start.settings["init_scale"] == 0.01 and small_start.status == "done"
     assert grain(paper_start.image) > 3 * max(grain(small_start.image), grain(image))
+
+
+def test_centre_code_changes_the_loss_but_the_error_reported_stays_the_plain_one():
+    rng = numpy.random.default_rng(3)
+    image = rng.random((40, 40, 3))
+    options = dict(iters=8, solver="adam", schedule=[(4.0, 8)], seed=2)
+    plain = invert.invert(image, "caffenet-random", "conv3", **options)
+    centred = invert.invert(image, "caffenet-random", "conv3", centre_code=True, **options)
+    assert centred.settings["centre_code"] is True
+    assert not numpy.allclose(plain.x, centred.x)
+    for r in (plain, centred):
+        d = r.phi - r.phi0
+        want = numpy.sqrt((d ** 2).sum() / (r.phi0 ** 2).sum())
+        assert r.error[0] == pytest.approx(want, rel=1e-5)
+    with pytest.raises(ValueError, match="centre_code must be True or False, got 'yes'"):
+        invert.invert(image, "caffenet-random", "conv3", centre_code="yes", iters=2)

@@ -99,3 +99,37 @@ def test_objective_gradient_through_shallow_representations(name):
     for m in (None, mask):
         obj = Objective(rep, phi0, sigma=5.0, lambda_alpha=10.0, lambda_tv=0.5, mask=m)
         check_backward(obj, start(rep, (h, w), n=2), seed=5, rtol=1e-4, atol=1e-8)
+
+
+# centre_code: the codes compared with their channel means removed; a group
+# mask (half the channels) does not commute with the centring, so the
+# gradient's second centring (P M P r) is exercised
+@pytest.mark.parametrize("mask", [None, dict(group="second"), dict(window=2, group="first")])
+def test_centred_objective_gradient(mask):
+    rep = tiny_rep()
+    obj, shape = make_objective(rep, mask=mask, centre_code=True)
+    check_backward(obj, start(rep, shape), seed=4, rtol=1e-5, atol=1e-9)
+
+
+def test_centred_loss_ignores_the_codes_channel_mean_and_nothing_else():
+    rep = tiny_rep()
+    obj, shape = make_objective(rep, centre_code=True, lambda_alpha=0, lambda_tv=0)
+    x = start(rep, shape, n=1)
+    phi, phi0 = rep.forward(3.0 * x), obj.phi0
+    r = (phi - phi.mean(axis=1, keepdims=True)) - (phi0 - phi0.mean(axis=1, keepdims=True))
+    p0 = phi0 - phi0.mean(axis=1, keepdims=True)
+    want = (r ** 2).sum() / (p0 ** 2).sum()
+    assert obj.energies(x)["loss"][0] == pytest.approx(want, rel=1e-12)
+    # a target raised by a different constant at every position: the same centred loss,
+    # a different plain one
+    lift = numpy.random.default_rng(5).random((1, 1, *phi0.shape[2:])) * 3
+    kw = dict(sigma=3.0, lambda_alpha=0, lambda_tv=0)
+    lifted = Objective(rep, phi0 + lift, centre_code=True, **kw)
+    assert lifted.energies(x)["loss"][0] == pytest.approx(want, rel=1e-12)
+    plain, plain_lifted = Objective(rep, phi0, **kw), Objective(rep, phi0 + lift, **kw)
+    assert plain.energies(x)["loss"][0] != pytest.approx(plain_lifted.energies(x)["loss"][0])
+    # a target with one value in every channel has nothing left to compare
+    flat = numpy.ones_like(phi0) * lift
+    with pytest.raises(ValueError, match=r"centre_code: the target code of shape \(5, 3, 4\) has the "
+                                         "same value in every channel"):
+        Objective(rep, flat, centre_code=True, **kw)

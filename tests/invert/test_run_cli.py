@@ -292,6 +292,13 @@ def test_explicit_options_beat_the_preset(tmp_path, photo):
     assert s["schedule"] == [[0.004, 2], [0.0004, 2], [4e-05, 2], [4e-06, 2]]  # the preset's
 
 
+def test_centre_code_is_an_option_of_the_command_line():
+    from invert import run as command
+    given = command.options_from(command.parser().parse_args(["--centre-code"]))
+    assert given["centre_code"] is True
+    assert "centre_code" not in command.options_from(command.parser().parse_args([]))
+
+
 def test_device_comes_from_the_environment_unless_given(tmp_path, photo):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MINIGRAD_DEVICE": "tpu"}
     args = [sys.executable, "-m", "invert.run", *FAST, "--image", str(photo), "--iters", "3",

@@ -120,7 +120,9 @@ OPTIONS = {"momentum": {}, "adam": dict(solver="adam", schedule=[(4.0, 12)]),
            "adam-shrink-copies": dict(solver="adam", shrink=0.5, copies=2, polish=0.25,
                                       schedule=[(4.0, 12)]),
            "adam-coarse": dict(solver="adam", jitter=2, coarse=0.5, schedule=[(4.0, 12)]),
-           "colour-coarse": dict(param="colour", coarse=0.25, octaves=1)}
+           "colour-coarse": dict(param="colour", coarse=0.25, octaves=1),
+           "fourier-centred": dict(solver="adam", param="fourier", jitter=1, centre_code=True,
+                                   schedule=[(4.0, 12)])}
 
 
 @pytest.mark.parametrize("name", OPTIONS)

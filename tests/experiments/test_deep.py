@@ -88,11 +88,13 @@ def test_recognise_runs_the_pooled_preset_for_pooled_networks_only():
     assert {k: v for k, v in pooled.items() if k not in ("shrink", "copies")} == \
         PRESETS["cnn-best"]
     fourier = PRESETS["cnn-fourier"]
-    assert (fourier["param"], fourier["init_scale"]) == ("fourier", 0.01)
+    assert (fourier["param"], fourier["init_scale"], fourier["centre_code"], fourier["zoom"]) == \
+        ("fourier", 0.01, True, 0.4)
     # cnn-best's schedule, every rate 16 times
     assert fourier["schedule"] == [(16 * eta, n) for eta, n in PRESETS["cnn-best"]["schedule"]]
     same = [k for k in PRESETS["cnn-best"] if k != "schedule"]
-    assert set(fourier) == set(PRESETS["cnn-best"]) | {"param", "init_scale"}
+    assert set(fourier) == set(PRESETS["cnn-best"]) | {"param", "init_scale", "centre_code",
+                                                       "zoom"}
     assert {k: fourier[k] for k in same} == {k: PRESETS["cnn-best"][k] for k in same}
 
 

@@ -6,7 +6,8 @@ one path the API, the command line and the experiments all take.
     Explicit arguments always win: ``choose(rep="dsift", preset="hog-paper")``
     inverts DSIFT with the paper's settings. Without either, ``rep`` is
     "hog"; without a preset, the representation's best one
-    (``presets.default_preset``: hog-best, ..., cnn-best).
+    (``presets.default_preset``: hog-best, ..., cnn-best; cnn-fourier for
+    SqueezeNet's class scores).
 ``resolve(rep, shape, options)``
     fills the defaults (``OPTIONS``, then the representation's own:
     lambda_tv by layer, schedule, ...) and turns "auto"/"paper" into numbers
@@ -159,7 +160,8 @@ def choose(rep=None, layer=None, preset=None, **options):
     explicit, None included (``adaptive=None`` turns the step cap off).
     Every value is checked (``check``)."""
     if preset is None:
-        preset = presets.default_preset(getattr(rep, "name", rep or DEFAULT_REP))
+        preset = presets.default_preset(getattr(rep, "name", rep or DEFAULT_REP),
+                                        layer if layer is not None else getattr(rep, "layer", None))
     # NOTE: the options name their preset, so choosing again from them (as
     # ``api.invert`` does with what the command line and the experiments chose)
     # gives them back unchanged, never a default preset's values under them

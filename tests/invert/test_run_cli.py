@@ -273,7 +273,9 @@ def test_main_job_names_how_to_get_each_missing_network(tmp_path, monkeypatch, c
     assert [(name, layer) for name, layer, _ in jobs] == [("hog", None), ("squeezenet1_1", None)]
     hog_best = {k: v for k, v in presets.PRESETS["hog-best"].items() if k != "rep"}
     assert jobs[0][2] == {**hog_best, "lambda_tv": 2.0, "preset": "hog-best"}
-    assert jobs[1][2] == {**presets.PRESETS["cnn-best"], "lambda_tv": 2.0, "preset": "cnn-best"}
+    # (SqueezeNet's last layer, its class scores: cnn-fourier)
+    assert jobs[1][2] == {**presets.PRESETS["cnn-fourier"], "lambda_tv": 2.0,
+                          "preset": "cnn-fourier"}
     notes = capsys.readouterr().err.splitlines()
     assert len(notes) == 3
     assert any("vgg19" in n and "invert.fetch weights" in n for n in notes)

@@ -33,7 +33,11 @@ def named(preset, **more):
 def test_without_a_preset_each_representation_gets_its_best():
     assert choose() == ("hog", None, named("hog-best"))      # nothing asked: HOG's best
     assert choose("dsift", lambda_tv=1.0)[2] == named("dsift-best", lambda_tv=1.0)
-    assert choose("vgg19")[2] == choose("squeezenet1_1")[2] == named("cnn-best")
+    assert choose("vgg19")[2] == choose("squeezenet1_1", "fire9_concat")[2] == named("cnn-best")
+    # SqueezeNet's class scores (its last layer, named or not): cnn-fourier
+    assert choose("squeezenet1_1")[2] == choose("squeezenet1_1", "pool10")[2] == \
+        named("cnn-fourier")
+    assert choose("efficientnet_lite0")[2] == named("cnn-best")
     assert choose("hog-authors")[2] == {"preset": None}  # the authors' networks: their own
     assert choose("caffenet-random", preset="cnn")[2] == named("cnn")
 

@@ -29,16 +29,19 @@ times per iteration, each copy with its own shift and zoom, and the loss
 is the mean over the copies: the expectation over the transformations
 (Athalye et al., "Synthesizing Robust Adversarial Examples", ICML 2018)
 estimated from K samples instead of one; its
-gradient is the mean of the copies' gradients. Centred codes
-(``centre_code``): the codes are compared with each one's mean over
-channels removed (at every position), C ||M P (Phi(S sigma x) - Phi0)||^2 /
-||M P Phi0||^2 with P the projection that subtracts the channel mean, and
-dE/dPhi = 2 C P M P r / ||M P Phi0||^2 (P is symmetric and P P = P). For
-class scores P drops what the softmax ignores (its probabilities depend
-only on differences of scores) and keeps what tells classes apart. With ``still`` set (the
+gradient is the mean of the copies' gradients. With ``still`` set (the
 last iterations of the ``polish`` option, ``invert.api``) the network sees
-the image as it is, once. ``energies`` (the final ones reported) are those
-of the image as it is.
+the image as it is, once. ``energies`` (the final ones reported) are
+those of the image as it is.
+
+Centred codes (``centre_code``): the codes are compared with each one's
+mean over the channels removed (at every position),
+C ||M P (Phi(S sigma x) - Phi0)||^2 / ||M P Phi0||^2 with P the projection
+that subtracts the channel mean, and dE/dPhi = 2 C P M P r / ||M P Phi0||^2
+(P is symmetric and P P = P; M and P commute only when M is the same in
+every channel). For class scores P drops what the softmax ignores (its
+probabilities depend only on differences of scores) and keeps what tells
+classes apart. The error ``invert.api`` reports stays the plain one.
 
 Balancing (paper §2). If sigma x has pixels of magnitude B (the half range of
 the input, B = 128 grey levels) then R_alpha(x) ~ H W (B/sigma)^alpha, and if

@@ -148,20 +148,23 @@ class Objective:
                              f"(identical copies would only cost time); got copies {copies} "
                              f"with jitter {jitter}, zoom {zoom} and shrink {shrink}")
         self.centre_code = bool(centre_code)
-        masked = phi0 if mask is None else phi0 * mask
-        self.phi0_sq = float(to_numpy((masked * masked).sum()))
+        self.phi0_sq = self._masked_sq(phi0)
         if not self.phi0_sq > 0:
             raise ValueError("the target code (after masking) is all zeros: the "
                              "normalised loss is undefined")
         # the loss's normaliser: ||M Phi0||^2, or ||M P Phi0||^2 with centre_code
         self.loss_sq = self.phi0_sq
         if self.centre_code:
-            masked = _centre(phi0) if mask is None else _centre(phi0) * mask
-            self.loss_sq = float(to_numpy((masked * masked).sum()))
+            self.loss_sq = self._masked_sq(_centre(phi0))
             if not self.loss_sq > 1e-12 * self.phi0_sq:
                 raise ValueError(f"centre_code: the target code of shape {tuple(phi0.shape[1:])} "
                                  "has the same value in every channel (after masking): "
                                  "its centred loss is undefined")
+
+    def _masked_sq(self, code):
+        """||M code||^2 as a float."""
+        masked = code if self.mask is None else code * self.mask
+        return float(to_numpy((masked * masked).sum()))
 
     def draw(self, rng, n):
         """New jitter shifts and zoom factors for a batch of n restarts (each

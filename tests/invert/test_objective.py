@@ -130,6 +130,6 @@ def test_centred_loss_ignores_the_codes_channel_mean_and_nothing_else():
     assert plain.energies(x)["loss"][0] != pytest.approx(plain_lifted.energies(x)["loss"][0])
     # a target with one value in every channel has nothing left to compare
     flat = numpy.ones_like(phi0) * lift
-    with pytest.raises(ValueError, match=r"centre_code: the target code of shape \(5, 3, 4\) has the "
-                                         "same value in every channel"):
+    with pytest.raises(ValueError, match=r"centre_code: the target code of shape \(5, 3, 4\) "
+                                         "has the same value in every channel"):
         Objective(rep, flat, centre_code=True, **kw)

@@ -23,11 +23,13 @@ CASES = [  # (N, C, H, W, O, kh, kw, stride, pad (t, b, l, r), groups)
     (3, 5, 9, 8, 4, 3, 3, (1, 1), (2, 1, 0, 2), 1),     # 3x3 stride 1: Winograd's
     (2, 4, 5, 7, 6, 3, 3, (1, 1), (1, 1, 1, 1), 1),
     (2, 6, 9, 8, 6, 3, 3, (2, 2), (0, 1, 0, 1), 6),     # depthwise at stride 2
+    (2, 5, 6, 9, 5, 3, 5, (1, 1), (0, 2, 1, 3), 5),     # depthwise, uneven kernel and padding
+    (1, 3, 4, 5, 3, 3, 3, (1, 1), (3, 0, 1, 2), 3),     # depthwise, padding as tall as the kernel
     (2, 24, 7, 3, 6, 3, 2, (2, 1), (1, 2, 0, 1), 2),    # channels last from here on
     (1, 16, 6, 4, 5, 3, 3, (1, 1), (1, 1, 1, 1), 1),
     (3, 20, 6, 6, 4, 2, 3, (1, 2), (2, 0, 1, 1), 1),
 ]
-CHANNELS_LAST = CASES[12:]
+CHANNELS_LAST = CASES[14:]
 WINOGRAD = dict(WINOGRAD_CHANNELS=0)  # wherever the kernel allows it
 
 
@@ -58,7 +60,8 @@ def test_backward_gradcheck(case, fast, monkeypatch):
     check_backward(layer, x, params=True, seed=3)
 
 
-LAYOUTS = {"chosen": {}, "nchw": dict(CHANNEL_RUNS=10**9), "channels-last": dict(CHANNEL_RUNS=0),
+LAYOUTS = {"chosen": {}, "nchw": dict(CHANNEL_RUNS=10**9, DEPTHWISE_RUNS=10**9),
+           "channels-last": dict(CHANNEL_RUNS=0, DEPTHWISE_RUNS=0),
            "chunks": dict(COLS_BYTES=1),  # chunks: every image its own GEMM
            # fully connected layers at batch 2: a product per image and row of W
            "thin": dict(THIN_BYTES=0, THIN_BLOCK_BYTES=1),
@@ -98,6 +101,28 @@ def test_windows_are_gathered_channels_last_where_channels_outnumber_columns():
         size = layer.out_shape(x.shape)[2:]
         _, last = layer.fast._layout(x, layer.params["w"], size)
         assert last == (case in CHANNELS_LAST), case
+
+
+def test_depthwise_layers_run_channels_last_where_their_rules_say(monkeypatch):
+    # forward from C >= CHANNEL_RUNS * Wo; the backward at stride 1 (one
+    # einsum) from C >= DEPTHWISE_RUNS * Wo, at other strides as the forward
+    rng = np.random.default_rng(4)
+    calls = []
+    for name in ("depthwise_last_forward", "depthwise_last_backward", "depthwise_backward"):
+        real = getattr(conv_fast, name)
+        monkeypatch.setattr(conv_fast, name, lambda *a, real=real, name=name, **k:
+                            calls.append(name) or real(*a, **k))
+    for c, stride, expected in [(11, 1, ["depthwise_backward"]),  # Wo = 6
+                                (12, 1, ["depthwise_last_backward"]),
+                                (24, 1, ["depthwise_last_forward", "depthwise_last_backward"]),
+                                (11, 2, ["depthwise_backward"]),  # Wo = 3
+                                (12, 2, ["depthwise_last_forward", "depthwise_last_backward"])]:
+        layer = Conv2d(rng.standard_normal((c, 1, 3, 3)), stride=stride, pad=1, groups=c)
+        x = rng.standard_normal((1, c, 7, 6))
+        calls.clear()
+        dzdx = layer.backward(rng.standard_normal(layer.forward(x).shape))
+        assert calls == expected, (c, stride)
+        assert dzdx.shape == x.shape
 
 
 def test_thin_products_run_where_their_rule_says(monkeypatch):

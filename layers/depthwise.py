@@ -9,21 +9,22 @@ Where the channels are many (``conv_fast``: C >= CHANNEL_RUNS * Wo) this
 runs channels last (``depthwise_last_*``): the forward is one ``einsum``
 over a strided view of the windows, whose C loop multiplies and adds into
 the output in one step along runs of C numbers (a multiply and an add per
-offset are two passes through a temporary); the backward at stride 1 is the same correlation of dz/dy with the flipped
-kernel (channels last from C >= DEPTHWISE_RUNS * Wo, fewer channels), at
-other strides one multiply-add per kernel offset. Elsewhere the backward
-runs in NCHW (``depthwise_backward``) and the forward keeps ``conv_fast``'s
-window matrix (a window copy and a (1, kh kw) by (kh kw, Ho Wo) product per
-channel beat a multiply-add per strided offset there). Measured on one
-core, EfficientNet-Lite0's depthwise layers at 224x224, forward and
-backward (window matrix and col2im -> these): 32 channels 112x112 3x3
-even, 9.6 -> 1.9 ms; 96 at 112x112 3x3/2 even, 16.5 -> 5.4; 144 at 56x56
-5x5/2 3.5 -> 2.2, 5.0 -> 2.4; 480 at 14x14 5x5 1.2 -> 0.83, 2.6 -> 0.88;
-1152 at 7x7 5x5 1.35 -> 0.49, 2.5 -> 0.55. The einsum against a
-multiply-add per offset, channels last at 227x227 (forward; backward at
-stride 1): 240 at 28x28 5x5 1.31 -> 0.92 ms, 1.60 -> 0.98; 672 at 14x14
-5x5 0.96 -> 0.61, 1.01 -> 0.58; 1152 at 7x7 5x5 0.43 -> 0.28, 0.42 ->
-0.27; and the backward of 144 at 56x56 3x3, NCHW 2.25 -> 1.54.
+offset are two passes through a temporary); the backward at stride 1 is the
+same correlation of dz/dy with the flipped kernel (channels last from C >=
+DEPTHWISE_RUNS * Wo, fewer channels), at other strides one multiply-add per
+kernel offset. Elsewhere the backward runs in NCHW (``depthwise_backward``)
+and the forward keeps ``conv_fast``'s window matrix (a window copy and a
+(1, kh kw) by (kh kw, Ho Wo) product per channel beat a multiply-add per
+strided offset there). Measured on one core, EfficientNet-Lite0's depthwise
+layers at 224x224, forward and backward (window matrix and col2im ->
+these): 32 channels 112x112 3x3 even, 9.6 -> 1.9 ms; 96 at 112x112 3x3/2
+even, 16.5 -> 5.4; 144 at 56x56 5x5/2 3.5 -> 2.2, 5.0 -> 2.4; 480 at 14x14
+5x5 1.2 -> 0.83, 2.6 -> 0.88; 1152 at 7x7 5x5 1.35 -> 0.49, 2.5 -> 0.55.
+The einsum against a multiply-add per offset, channels last at 227x227, one
+thread (forward; backward at stride 1): 240 at 28x28 5x5 1.31 -> 0.92 ms,
+1.60 -> 0.98; 672 at 14x14 5x5 0.96 -> 0.61, 1.01 -> 0.58; 1152 at 7x7 5x5
+0.43 -> 0.28, 0.42 -> 0.27; and the backward of 144 at 56x56 3x3, NCHW 2.25
+-> 1.54.
 """
 from minigrad.backend import get_array_module
 

@@ -40,13 +40,13 @@ from minigrad import backend
 from minigrad.backend import get_array_module
 
 from . import winograd
-from .depthwise import depthwise, depthwise_backward, depthwise_last_backward, \
-    depthwise_last_forward
+from .depthwise import backward_correlates, depthwise, depthwise_backward, \
+    depthwise_last_backward, depthwise_last_forward
 from .windows import (crop_padding, kernel_offsets, pad_nchw, pad_to_nhwc, window_view,
                       window_view_nhwc)
 
 CHANNEL_RUNS = 4  # channels last where C/G >= CHANNEL_RUNS * Wo
-DEPTHWISE_RUNS = 2  # a depthwise backward at stride 1 channels last where C >= this * Wo
+DEPTHWISE_RUNS = 2  # a depthwise backward that correlates: channels last where C >= this * Wo
 COLS_BYTES = 32 * 2**20  # largest window matrix built at once; bigger batches go in chunks
 WINOGRAD_CHANNELS = 64  # Winograd F(2x2, 3x3) where both C/G and O/G reach this ...
 WINOGRAD_MIN_SIDE = 14  # ... and the output map's shorter side reaches this
@@ -317,9 +317,11 @@ class FastConv:
     def _backward_input(self, x, w, dzdy):
         xp = get_array_module(dzdy)
         if depthwise(w.shape, self.groups):
-            # NOTE: at stride 1 channels last is one einsum (``depthwise_last_backward``),
-            # faster from fewer channels: EfficientNet-Lite0's 144 at 56x56, 3x3, 2.25 -> 1.54 ms
-            runs = DEPTHWISE_RUNS if tuple(self.stride) == (1, 1) else CHANNEL_RUNS
+            # NOTE: where the backward is one einsum (``backward_correlates``) channels
+            # last is faster from fewer channels: EfficientNet-Lite0's 144 at 56x56, 3x3,
+            # 2.25 -> 1.54 ms
+            correlates = backward_correlates(w.shape[2:], self.stride, self.pad)
+            runs = DEPTHWISE_RUNS if correlates else CHANNEL_RUNS
             last = x.shape[1] >= runs * dzdy.shape[3]
             return (depthwise_last_backward if last else depthwise_backward)(
                 w, dzdy, x.shape, self.stride, self.pad)

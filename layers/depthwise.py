@@ -9,22 +9,23 @@ Where the channels are many (``conv_fast``: C >= CHANNEL_RUNS * Wo) this
 runs channels last (``depthwise_last_*``): the forward is one ``einsum``
 over a strided view of the windows, whose C loop multiplies and adds into
 the output in one step along runs of C numbers (a multiply and an add per
-offset are two passes through a temporary); the backward at stride 1 is the
-same correlation of dz/dy with the flipped kernel (channels last from C >=
-DEPTHWISE_RUNS * Wo, fewer channels), at other strides one multiply-add per
-kernel offset. Elsewhere the backward runs in NCHW (``depthwise_backward``)
-and the forward keeps ``conv_fast``'s window matrix (a window copy and a
-(1, kh kw) by (kh kw, Ho Wo) product per channel beat a multiply-add per
-strided offset there). Measured on one core, EfficientNet-Lite0's depthwise
-layers at 224x224, forward and backward (window matrix and col2im ->
-these): 32 channels 112x112 3x3 even, 9.6 -> 1.9 ms; 96 at 112x112 3x3/2
-even, 16.5 -> 5.4; 144 at 56x56 5x5/2 3.5 -> 2.2, 5.0 -> 2.4; 480 at 14x14
-5x5 1.2 -> 0.83, 2.6 -> 0.88; 1152 at 7x7 5x5 1.35 -> 0.49, 2.5 -> 0.55.
-The einsum against a multiply-add per offset, channels last at 227x227, one
-thread (forward; backward at stride 1): 240 at 28x28 5x5 1.31 -> 0.92 ms,
-1.60 -> 0.98; 672 at 14x14 5x5 0.96 -> 0.61, 1.01 -> 0.58; 1152 at 7x7 5x5
-0.43 -> 0.28, 0.42 -> 0.27; and the backward of 144 at 56x56 3x3, NCHW 2.25
--> 1.54.
+offset are two passes through a temporary); the backward at stride 1
+(padding smaller than the kernel: ``backward_correlates``) is the same
+correlation of dz/dy with the flipped kernel (channels last from C >=
+DEPTHWISE_RUNS * Wo, fewer channels), otherwise one multiply-add per kernel
+offset. Elsewhere the backward runs in NCHW (``depthwise_backward``) and
+the forward keeps ``conv_fast``'s window matrix (a window copy and a (1, kh
+kw) by (kh kw, Ho Wo) product per channel beat a multiply-add per strided
+offset there). Measured on one core, EfficientNet-Lite0's depthwise layers
+at 224x224, forward and backward (window matrix and col2im -> these): 32
+channels 112x112 3x3 even, 9.6 -> 1.9 ms; 96 at 112x112 3x3/2 even, 16.5 ->
+5.4; 144 at 56x56 5x5/2 3.5 -> 2.2, 5.0 -> 2.4; 480 at 14x14 5x5 1.2 ->
+0.83, 2.6 -> 0.88; 1152 at 7x7 5x5 1.35 -> 0.49, 2.5 -> 0.55. The einsum
+against a multiply-add per offset, channels last at 227x227, one thread
+(forward; backward at stride 1): 240 at 28x28 5x5 1.31 -> 0.92 ms, 1.60 ->
+0.98; 672 at 14x14 5x5 0.96 -> 0.61, 1.01 -> 0.58; 1152 at 7x7 5x5 0.43 ->
+0.28, 0.42 -> 0.27; and the backward of 144 at 56x56 3x3, NCHW 2.25 ->
+1.54.
 """
 from minigrad.backend import get_array_module
 
@@ -50,6 +51,15 @@ def depthwise_backward(w, dzdy, in_shape, stride, pad):
         xp.multiply(dzdy, taps[:, k].reshape(1, c, 1, 1), out=share)
         dxpad[where] += share
     return xp.ascontiguousarray(crop_padding(dxpad, pad, in_shape))
+
+
+def backward_correlates(kernel, stride, pad):
+    """Is the backward of a depthwise layer with this ``kernel`` (kh, kw),
+    ``stride`` and ``pad`` (t, b, l, r) a correlation of dz/dy, run as one
+    ``einsum`` by ``depthwise_last_backward``? At stride 1 with padding
+    smaller than the kernel (every network's)."""
+    (kh, kw), (t, b, l, r) = kernel, pad
+    return tuple(stride) == (1, 1) and max(t, b) < kh and max(l, r) < kw
 
 
 def depthwise_last_forward(x, w, stride, pad, size, b=None):
@@ -80,14 +90,13 @@ def depthwise_last_backward(w, dzdy, in_shape, stride, pad):
 
         dz/dx[n, c, r, s] = sum_{i,j} w[c, 0, kh-1-i, kw-1-j] dz/dy~[n, c, r + i, s + j]
 
-    so it runs as the forward's single ``einsum`` (where the padding is
-    smaller than the kernel, as every network's is); at other strides one
-    multiply-add per kernel offset into dz/dx~."""
+    so it runs as the forward's single ``einsum`` (``backward_correlates``);
+    otherwise one multiply-add per kernel offset into dz/dx~."""
     xp = get_array_module(dzdy)
     n, c, h, wd = in_shape
     t, b, l, r = pad
     kh, kw = w.shape[2:]
-    if tuple(stride) == (1, 1) and max(t, b) < kh and max(l, r) < kw:
+    if backward_correlates((kh, kw), stride, pad):
         return depthwise_last_forward(dzdy, w[:, :, ::-1, ::-1], (1, 1),
                                       (kh - 1 - t, kh - 1 - b, kw - 1 - l, kw - 1 - r), (h, wd))
     taps = _taps_last(w).reshape(kh * kw, c)

@@ -104,24 +104,27 @@ def test_windows_are_gathered_channels_last_where_channels_outnumber_columns():
 
 
 def test_depthwise_layers_run_channels_last_where_their_rules_say(monkeypatch):
-    # forward from C >= CHANNEL_RUNS * Wo; the backward at stride 1 (one
-    # einsum) from C >= DEPTHWISE_RUNS * Wo, at other strides as the forward
+    # forward from C >= CHANNEL_RUNS * Wo; the backward where it correlates
+    # (stride 1, padding under the kernel: one einsum) from C >= DEPTHWISE_RUNS
+    # * Wo, elsewhere as the forward
     rng = np.random.default_rng(4)
     calls = []
     for name in ("depthwise_last_forward", "depthwise_last_backward", "depthwise_backward"):
         real = getattr(conv_fast, name)
         monkeypatch.setattr(conv_fast, name, lambda *a, real=real, name=name, **k:
                             calls.append(name) or real(*a, **k))
-    for c, stride, expected in [(11, 1, ["depthwise_backward"]),  # Wo = 6
-                                (12, 1, ["depthwise_last_backward"]),
-                                (24, 1, ["depthwise_last_forward", "depthwise_last_backward"]),
-                                (11, 2, ["depthwise_backward"]),  # Wo = 3
-                                (12, 2, ["depthwise_last_forward", "depthwise_last_backward"])]:
-        layer = Conv2d(rng.standard_normal((c, 1, 3, 3)), stride=stride, pad=1, groups=c)
+    for c, stride, pad, expected in [
+            (11, 1, 1, ["depthwise_backward"]),  # Wo = 6
+            (12, 1, 1, ["depthwise_last_backward"]),
+            (24, 1, 1, ["depthwise_last_forward", "depthwise_last_backward"]),
+            (11, 2, 1, ["depthwise_backward"]),  # Wo = 3
+            (12, 2, 1, ["depthwise_last_forward", "depthwise_last_backward"]),
+            (20, 1, 3, ["depthwise_backward"])]:  # padding as wide as the kernel, Wo = 10
+        layer = Conv2d(rng.standard_normal((c, 1, 3, 3)), stride=stride, pad=pad, groups=c)
         x = rng.standard_normal((1, c, 7, 6))
         calls.clear()
         dzdx = layer.backward(rng.standard_normal(layer.forward(x).shape))
-        assert calls == expected, (c, stride)
+        assert calls == expected, (c, stride, pad)
         assert dzdx.shape == x.shape
 
 
